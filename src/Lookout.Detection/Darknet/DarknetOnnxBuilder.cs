@@ -13,7 +13,10 @@ public sealed class DarknetOnnxBuilder
     public const string OutputName = "output";
     public const int Opset = 13;
 
-    // darknet normalises with (x - mean) / (sqrt(variance) + .000001f), not sqrt(variance + eps).
+    // Darknet itself is not consistent here: its unfused forward divides by sqrt(variance) + 1e-6,
+    // its fused inference path by sqrt(variance + 1e-5). OpenCV's importer uses sqrt(variance + 1e-6),
+    // which sits between the two; we follow OpenCV so the two independent importers agree exactly
+    // (on Yolo-Fastest-XL the first form moves one head value by 1e-3).
     private const double BatchNormEpsilon = 0.000001;
     private const float LeakySlope = 0.1f;
 
@@ -108,7 +111,7 @@ public sealed class DarknetOnnxBuilder
             double k = 1, b = w.Biases[f];
             if (w.BatchNorm is { } bn)
             {
-                k = bn.Scales[f] / (Math.Sqrt(bn.RollingVariance[f]) + BatchNormEpsilon);
+                k = bn.Scales[f] / Math.Sqrt(bn.RollingVariance[f] + BatchNormEpsilon);
                 b = w.Biases[f] - bn.RollingMean[f] * k;
             }
 
