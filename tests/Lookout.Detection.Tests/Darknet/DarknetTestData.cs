@@ -47,7 +47,7 @@ internal static class DarknetTestData
         return data;
     }
 
-    /// <summary>Writes a weights file of exactly the size the cfg needs. Kernels are He-scaled and
+    /// <summary>Writes a weights file of exactly the size the cfg needs. Kernels are He-scaled (residual branches damped) and
     /// BN statistics kept near identity so activations neither vanish nor blow up through deep
     /// networks; otherwise the comparison would be trivially true (zeros) or meaningless (inf).</summary>
     public static void WriteRandomWeights(string path, DarknetConfig config, int seed)
@@ -89,7 +89,17 @@ internal static class DarknetTestData
                 WriteMany(conv.Filters, () => Uniform(0.5f, 1.5f));
             }
 
-            float std = MathF.Sqrt(2f / fanIn);
+            // A residual branch at full He scale doubles the variance at every [shortcut]; YOLOv3's
+            // 23 of them would reach 1e6, where float cancellation, not the importer, decides the
+            // comparison. Damped branches keep the trunk O(1)..O(10).
+            // Head logits are damped too, so that exp(tw) stays finite and sigmoids are not all 0 or 1.
+            var next = config.Layers.Skip(i + 1).FirstOrDefault(l => l is not DarknetDropoutLayer);
+            float std = MathF.Sqrt(2f / fanIn) * next switch
+            {
+                DarknetShortcutLayer => 0.3f,
+                DarknetYoloLayer when config.Layers.Count(l => l is DarknetShortcutLayer) > 10 => 0.05f,
+                _ => 1f,
+            };
             WriteMany(conv.Filters * fanIn, () => std * Normal(random));
         }
     }
