@@ -27,11 +27,10 @@ public static class Program
             : new CliEnvironment(console, console, stdout ?? Console.Out, stdoutIsTerminal: false);
         if (console is null && stdout is not null) env = new CliEnvironment(env.Console, env.Error, stdout, env.StdoutIsTerminal);
 
-        var registrar = new TypeRegistrar();
-        registrar.RegisterInstance(typeof(CliEnvironment), env);
-        var app = new CommandApp(registrar);
+        var app = new CommandApp();
         app.Configure(config =>
         {
+            config.Settings.Registrar.RegisterInstance(env);
             config.SetApplicationName("lookout");
             config.SetApplicationVersion(Version);
             config.ConfigureConsole(env.Console);

@@ -215,6 +215,7 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]lookout detect[/]")
             .AddColumn("Image").AddColumn(new TableColumn("Size").RightAligned()).AddColumn(new TableColumn("Objects").RightAligned())
             .AddColumn("Top labels").AddColumn(new TableColumn("ms").RightAligned());
+        table.Caption("[dim]ms: decode + preprocess + inference + postprocess (+ render) per image; total: wall time[/]");
         foreach (var p in processed)
         {
             if (p.Result is not { } r)
@@ -227,11 +228,12 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
         }
         var ok = processed.Where(p => p.Result is not null).ToList();
         int failed = processed.Count - ok.Count;
-        table.AddEmptyRow();
-        table.AddRow("[bold]Total[/]", $"{ok.Count} ok" + (failed > 0 ? $", [red]{failed} failed[/]" : ""),
-            ok.Sum(p => p.Result!.Detections.Count).ToString(CultureInfo.InvariantCulture),
-            Markup.Escape(TopLabels(ok.SelectMany(p => p.Result!.Detections))),
-            wall.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
+        table.ShowFooters();
+        table.Columns[0].Footer = new Markup("[bold]Total[/]");
+        table.Columns[1].Footer = new Markup($"{ok.Count} ok" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
+        table.Columns[2].Footer = new Text(ok.Sum(p => p.Result!.Detections.Count).ToString(CultureInfo.InvariantCulture));
+        table.Columns[3].Footer = new Text(TopLabels(ok.SelectMany(p => p.Result!.Detections)));
+        table.Columns[4].Footer = new Text(wall.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
         console.Write(table);
 
         if (ok.Count > 0)

@@ -46,12 +46,15 @@ public sealed class CliEnvironment(IAnsiConsole console, IAnsiConsole error, Tex
     public static IAnsiConsole CreateConsole(TextWriter writer, bool redirected)
     {
         bool noColor = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-        return AnsiConsole.Create(new AnsiConsoleSettings
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
             ColorSystem = redirected || noColor ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
             Out = new AnsiConsoleOutput(writer),
         });
+        // Redirected output has no terminal width; 80 columns would wrap tables and file paths needlessly.
+        if (redirected) console.Profile.Width = 160;
+        return console;
     }
 }
