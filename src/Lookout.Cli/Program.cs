@@ -34,6 +34,7 @@ public static class Program
             config.SetApplicationName("lookout");
             config.SetApplicationVersion(Version);
             config.ConfigureConsole(env.Console);
+            config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(env, ex));
 
             config.AddCommand<DetectCommand>("detect")

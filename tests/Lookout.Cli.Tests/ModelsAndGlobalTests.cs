@@ -49,6 +49,13 @@ public sealed class ModelsAndGlobalTests
         foreach (var option in new[] { "--model", "--conf", "--iou", "--classes", "--max-det", "--out", "--json", "--jsonl", "--csv", "--output", "--asset-dir", "--offline" })
             Assert.Contains(option, help.Console);
 
+        // Every command's help renders (descriptions are Spectre markup: a stray ']' would crash it).
+        foreach (var command in new[] { new[] { "--help" }, ["eval", "--help"], ["models", "--help"], ["models", "list", "--help"], ["models", "fetch", "--help"] })
+        {
+            var run = await CliRunner.RunRawAsync(command);
+            Assert.True(run.ExitCode == 0, $"{string.Join(' ', command)}: {run}");
+        }
+
         var unknown = await CliRunner.RunRawAsync("detect", "x.jpg", "--frobnicate");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("error:", unknown.Console);

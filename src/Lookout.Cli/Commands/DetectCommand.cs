@@ -25,7 +25,7 @@ public sealed class DetectSettings : ModelSettings
     public float Confidence { get; init; } = DetectionOptions.DefaultConfidence;
 
     [CommandOption("--iou <IOU>")]
-    [Description("IoU above which non-maximum suppression drops the weaker of two boxes of one class (0..1].")]
+    [Description("IoU above which non-maximum suppression drops the weaker of two boxes of one class, in (0, 1]].")]
     [DefaultValue(DetectionOptions.DefaultIou)]
     public float Iou { get; init; } = DetectionOptions.DefaultIou;
 

@@ -65,7 +65,7 @@ public sealed class EvalSettings : ModelSettings
     public string? OutputFile { get; init; }
 
     [CommandOption("--save-detections <FILE>")]
-    [Description("Write the detections as a COCO results JSON ([{image_id, category_id, bbox, score}]). Category ids are those evaluated: COCO ids with --coco-json, the model's class ids with --labels.")]
+    [Description("Write the detections as a COCO results JSON ([[{image_id, category_id, bbox, score}]]). Category ids are those evaluated: COCO ids with --coco-json, the model's class ids with --labels.")]
     public string? SaveDetections { get; init; }
 
     public bool JsonOnStdout => Json && OutputFile is null;
