@@ -40,4 +40,35 @@ public sealed class EvalCommandTests
         Assert.Equal(root.GetProperty("detection_count").GetInt32(), saved.RootElement.GetArrayLength());
         Assert.Contains("AP50", run.Console); // the readable tables still go to the console
     }
+
+    [Fact]
+    public async Task Eval_with_coco_json_maps_classes_to_coco_ids_and_gives_the_same_figures()
+    {
+        // The coco128 labels rewritten as a COCO instances file with COCO category ids (1..90 with gaps).
+        var images = TestAssets.SharedPath("data", "coco128", "images");
+        var decoder = new Lookout.Detection.Imaging.ImageDecoder();
+        var dataset = Lookout.Detection.Evaluation.YoloLabels.Load(images, TestAssets.SharedPath("data", "coco128", "labels"),
+            f => { var h = decoder.ReadHeader(File.ReadAllBytes(f)); return (h.Width, h.Height); },
+            classToCategoryId: Lookout.Detection.Evaluation.CocoCategories.ToCocoId);
+        var instances = Path.Combine(TestAssets.TestOutputDirectory("cli-eval"), "coco128-instances.json");
+        Lookout.Detection.Evaluation.CocoJson.WriteInstances(instances, dataset);
+
+        var run = await CliRunner.RunAsync("eval", "--images", images, "--coco-json", instances, "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var stats = doc.RootElement.GetProperty("stats");
+        Assert.InRange(stats.GetProperty("ap").GetDouble(), ExpectedAp - Tolerance, ExpectedAp + Tolerance);
+        Assert.InRange(stats.GetProperty("ap50").GetDouble(), ExpectedAp50 - Tolerance, ExpectedAp50 + Tolerance);
+        var dog = doc.RootElement.GetProperty("per_class").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "dog");
+        Assert.Equal(18, dog.GetProperty("category_id").GetInt32()); // COCO id of class 16
+    }
+
+    [Fact]
+    public async Task Eval_needs_exactly_one_label_source()
+    {
+        var run = await CliRunner.RunAsync("eval", "--images", TestAssets.SharedPath("data", "coco128", "images"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("exactly one of --labels", run.Console);
+    }
 }
