@@ -1,0 +1,47 @@
+using System.ComponentModel;
+using Lookout.Detection.Assets;
+using Spectre.Console.Cli;
+
+namespace Lookout.Cli.Infrastructure;
+
+/// <summary>Settings every command shares: where models are found and whether they may be downloaded.</summary>
+public class GlobalSettings : CommandSettings
+{
+    [CommandOption("--asset-dir <DIR>")]
+    [Description("A folder holding model files (repeatable). Searched before $LOOKOUT_ASSET_DIRS and the user cache.")]
+    public string[] AssetDirectories { get; init; } = [];
+
+    [CommandOption("--offline")]
+    [Description("Never download: a model file that is not found locally is an error.")]
+    public bool Offline { get; init; }
+
+    /// <summary>The asset store for these settings: --asset-dir folders first, then LOOKOUT_ASSET_DIRS, then the cache.</summary>
+    public AssetStore CreateAssetStore()
+    {
+        var options = AssetStoreOptions.FromEnvironment();
+        options.AssetDirectories.InsertRange(0, AssetDirectories);
+        options.AllowDownload = !Offline;
+        return new AssetStore(options);
+    }
+}
+
+/// <summary>Settings of commands that run a model.</summary>
+public class ModelSettings : GlobalSettings
+{
+    [CommandOption("-m|--model <MODEL>")]
+    [Description("A catalogue model name (see 'lookout models list') or the path of an .onnx file.")]
+    [DefaultValue("yolox-nano")]
+    public string Model { get; init; } = "yolox-nano";
+
+    [CommandOption("--threads <N>")]
+    [Description("Threads ONNX Runtime may use for one inference; 0 lets it choose (one per physical core).")]
+    [DefaultValue(0)]
+    public int Threads { get; init; }
+
+    [CommandOption("--no-progress")]
+    [Description("Do not show progress bars (they are also off when output is redirected).")]
+    public bool NoProgress { get; init; }
+
+    public override Spectre.Console.ValidationResult Validate() =>
+        Threads < 0 ? Spectre.Console.ValidationResult.Error("--threads must be 0 or more.") : base.Validate();
+}
