@@ -43,6 +43,11 @@ public static class Program
                 .WithExample("detect", "dog.jpg", "--classes", "dog,car", "--json")
                 .WithExample("detect", "'photos/**/*.png'", "--csv", "-o", "detections.csv");
 
+            config.AddCommand<ServeCommand>("serve")
+                .WithDescription("Run the web service: the original routes, the JSON API, DeepStack-compatible routes and the web page.")
+                .WithExample("serve")
+                .WithExample("serve", "--port", "443", "--cert", "/etc/letsencrypt/live/example.org/fullchain.pem", "--key", "/etc/letsencrypt/live/example.org/privkey.pem");
+
             config.AddBranch<GlobalSettings>("models", models =>
             {
                 models.SetDescription("List the model catalogue and download models.");

@@ -1,6 +1,7 @@
 using Lookout.Detection;
 using Lookout.Detection.Assets;
 using Lookout.Detection.Models;
+using Lookout.Detection.Output;
 using Lookout.Server.Services;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -22,23 +23,21 @@ public static class DetectApiEndpoints
         return app;
     }
 
-    public sealed record ImageSize(int Width, int Height);
-    public sealed record Box(float X1, float Y1, float X2, float Y2);
-    public sealed record ApiDetection(string Label, int ClassId, float Score, Box Box);
+    /// <summary>The server's stage times: the engine's, plus waiting for a slot and drawing.</summary>
     public sealed record ApiTimings(double QueueMs, double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double RenderMs, double TotalMs);
-    public sealed record DetectResponse(string Model, string ExecutionProvider, ImageSize Image, IReadOnlyList<ApiDetection> Detections, ApiTimings Timings)
+
+    /// <summary>The CLI's result shape (<see cref="ResultJson"/>) plus what only a server knows.</summary>
+    public sealed record DetectResponse(string Model, string ExecutionProvider, ImageSizeDto Image, IReadOnlyList<DetectionDto> Detections, ApiTimings Timings)
     {
         public string? AnnotatedImage { get; init; }
     }
 
     public static DetectResponse ToResponse(DetectionOutcome outcome)
     {
-        var r = outcome.Result;
-        var t = r.Timings;
-        return new DetectResponse(r.Model, outcome.ExecutionProvider, new ImageSize(r.ImageWidth, r.ImageHeight),
-            r.Detections.Select(d => new ApiDetection(d.Label, d.ClassId, MathF.Round(d.Score, 4),
-                new Box(MathF.Round(d.Box.X1, 1), MathF.Round(d.Box.Y1, 1), MathF.Round(d.Box.X2, 1), MathF.Round(d.Box.Y2, 1)))).ToArray(),
-            new ApiTimings(R(outcome.QueueMs), R(t.DecodeMs), R(t.PreprocessMs), R(t.InferenceMs), R(t.PostprocessMs), R(outcome.RenderMs), R(outcome.TotalMs)));
+        var dto = ResultJson.ToDto(outcome.Result);
+        var t = dto.Timings;
+        return new DetectResponse(dto.Model, outcome.ExecutionProvider, dto.Image, dto.Detections,
+            new ApiTimings(R(outcome.QueueMs), t.DecodeMs, t.PreprocessMs, t.InferenceMs, t.PostprocessMs, R(outcome.RenderMs), R(outcome.TotalMs)));
     }
 
     private static double R(double ms) => Math.Round(ms, 2);
