@@ -1,0 +1,39 @@
+using SkiaSharp;
+
+namespace Lookout.Detection.Imaging;
+
+/// <summary>
+/// Upright, opaque RGBA pixels ready for a model, plus the facts needed to report boxes in the coordinates of the
+/// full-resolution upright image. <see cref="Pixels"/> may be smaller than the original when the decoder used a
+/// reduced-scale decode; <see cref="ScaleToOriginal"/> maps its coordinates back.
+/// </summary>
+public sealed class DecodedImage : IDisposable
+{
+    internal DecodedImage(SKBitmap pixels, int originalWidth, int originalHeight, ImageFormat format, int exifOrientation)
+    {
+        Pixels = pixels;
+        OriginalWidth = originalWidth;
+        OriginalHeight = originalHeight;
+        Format = format;
+        ExifOrientation = exifOrientation;
+    }
+
+    /// <summary>Upright pixels, <see cref="SKColorType.Rgba8888"/>, opaque (alpha composited on white).</summary>
+    public SKBitmap Pixels { get; }
+
+    /// <summary>Width of the upright image at full resolution: the space boxes are reported in.</summary>
+    public int OriginalWidth { get; }
+    public int OriginalHeight { get; }
+    public ImageFormat Format { get; }
+
+    /// <summary>The EXIF orientation (1–8) the file carried and that was applied; 1 when none.</summary>
+    public int ExifOrientation { get; }
+
+    public int Width => Pixels.Width;
+    public int Height => Pixels.Height;
+    public bool IsReducedScale => Pixels.Width != OriginalWidth || Pixels.Height != OriginalHeight;
+    public float ScaleToOriginalX => (float)OriginalWidth / Pixels.Width;
+    public float ScaleToOriginalY => (float)OriginalHeight / Pixels.Height;
+
+    public void Dispose() => Pixels.Dispose();
+}
