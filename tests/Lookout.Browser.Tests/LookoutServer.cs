@@ -56,6 +56,14 @@ public sealed partial class LookoutServer : IAsyncDisposable
             foreach (var kv in settings) psi.ArgumentList.Add($"--{kv.Key}={kv.Value}");
         }
         psi.WorkingDirectory = TestPaths.RepoRoot;
+        // The model and the example images come from the shared asset folders (never from the repository).
+        var shared = Path.GetFullPath(Path.Combine(TestPaths.RepoRoot, "..", "shared"));
+        var assetDirs = new List<string>();
+        if (Environment.GetEnvironmentVariable("LOOKOUT_ASSET_DIRS") is { Length: > 0 } given) assetDirs.Add(given);
+        assetDirs.Add(Path.Combine(shared, "models"));
+        assetDirs.Add(Path.Combine(shared, "models", "darknet"));
+        assetDirs.Add(Path.Combine(shared, "images"));
+        psi.Environment["LOOKOUT_ASSET_DIRS"] = string.Join(':', assetDirs);
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["DOTNET_NOLOGO"] = "1";
         // Plain console logs, so that "Now listening on:" is one readable line.
