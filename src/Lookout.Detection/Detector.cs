@@ -32,7 +32,14 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
     {
         var start = Stopwatch.GetTimestamp();
         using var image = Decoder.Decode(encoded);
-        var result = Detect(image, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+        return DetectAndAnnotate(image, renderer, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+    }
+
+    /// <summary>Detects in a full-resolution decoded image and draws on it (the image is changed).</summary>
+    public AnnotatedDetection DetectAndAnnotate(DecodedImage image, AnnotationRenderer renderer, DetectionOptions? options = null,
+        double decodeMs = 0, CancellationToken cancellationToken = default)
+    {
+        var result = Detect(image, options, decodeMs, cancellationToken);
         var renderStart = Stopwatch.GetTimestamp();
         var jpeg = renderer.RenderJpeg(image.Pixels, result);
         return new AnnotatedDetection(result, jpeg, Stopwatch.GetElapsedTime(renderStart).TotalMilliseconds);

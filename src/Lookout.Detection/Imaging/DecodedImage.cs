@@ -35,5 +35,17 @@ public sealed class DecodedImage : IDisposable
     public float ScaleToOriginalX => (float)OriginalWidth / Pixels.Width;
     public float ScaleToOriginalY => (float)OriginalHeight / Pixels.Height;
 
+    /// <summary>
+    /// A copy turned by an EXIF orientation (1–8) on top of what the file said: for clients that send sideways
+    /// pixels and the orientation separately (the original page's <c>orientation</c> field).
+    /// </summary>
+    public DecodedImage Reorient(int orientation)
+    {
+        if (orientation is < 1 or > 8) throw new ArgumentOutOfRangeException(nameof(orientation), orientation, "EXIF orientation is 1–8.");
+        var origin = (SkiaSharp.SKEncodedOrigin)orientation;
+        var (w, h) = ImageDecoder.UprightSize(OriginalWidth, OriginalHeight, origin);
+        return new DecodedImage(ImageDecoder.Orient(Pixels, origin), w, h, Format, orientation);
+    }
+
     public void Dispose() => Pixels.Dispose();
 }

@@ -141,7 +141,7 @@ public sealed class ImageDecoder(DecodeLimits? limits = null)
         _ => SKMatrix.Identity,
     };
 
-    private static SKBitmap Orient(SKBitmap raw, SKEncodedOrigin origin)
+    internal static SKBitmap Orient(SKBitmap raw, SKEncodedOrigin origin)
     {
         var (w, h) = UprightSize(raw.Width, raw.Height, origin);
         var upright = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque));

@@ -64,6 +64,13 @@ public sealed class ModelCatalog(AssetStore assets, InferenceSettings? settings 
             case "yolox" or "ultralytics":
                 var onnx = await Assets.ResolveAsync(info.Files["onnx"], cancellationToken: cancellationToken).ConfigureAwait(false);
                 return DetectionModel.Load(info.Name, info.Family, onnx.Path, Settings, logger: _logger);
+            case "darknet":
+                var cfg = await Assets.ResolveAsync(info.Files["cfg"], cancellationToken: cancellationToken).ConfigureAwait(false);
+                var weights = await Assets.ResolveAsync(info.Files["weights"], cancellationToken: cancellationToken).ConfigureAwait(false);
+                string? names = info.Files.TryGetValue("names", out var n)
+                    ? (await Assets.ResolveAsync(n, cancellationToken: cancellationToken).ConfigureAwait(false)).Path
+                    : null;
+                return LoadDarknet(info.Name, cfg.Path, weights.Path, names);
             default:
                 throw new UnsupportedModelException($"Model '{info.Name}' is of family '{info.Family}', which this build cannot load.");
         }
@@ -77,8 +84,18 @@ public sealed class ModelCatalog(AssetStore assets, InferenceSettings? settings 
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".onnx" => DetectionModel.Load(name, null, path, Settings, names, _logger),
-            _ => throw new UnsupportedModelException($"'{path}' is not a model file Lookout reads (.onnx)."),
+            // A Darknet pair: the weights sit beside the cfg with the same stem.
+            ".cfg" => LoadDarknet(name, path, Path.ChangeExtension(path, ".weights"), File.Exists(namesFile) ? namesFile : null),
+            _ => throw new UnsupportedModelException($"'{path}' is not a model file Lookout reads (.onnx, or a Darknet .cfg with its .weights beside it)."),
         };
+    }
+
+    private DetectionModel LoadDarknet(string name, string cfgPath, string weightsPath, string? namesPath)
+    {
+        if (!File.Exists(weightsPath))
+            throw new UnsupportedModelException($"Darknet model '{name}': weights file '{weightsPath}' is missing.");
+        var imported = Darknet.DarknetImporter.Import(cfgPath, weightsPath, namesPath);
+        return DetectionModel.Load(name, "darknet", imported.OnnxBytes, Settings, imported.ClassNames, _logger);
     }
 
     public void Dispose()

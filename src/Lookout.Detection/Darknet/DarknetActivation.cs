@@ -1,0 +1,11 @@
+namespace Lookout.Detection.Darknet;
+
+public enum DarknetActivation
+{
+    Linear,
+    Leaky,
+    Relu,
+    Mish,
+    Swish,
+    Logistic,
+}

@@ -1,0 +1,141 @@
+using Lookout.Detection;
+using Lookout.Detection.Assets;
+using Lookout.Detection.Models;
+using Lookout.Server.Services;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Lookout.Server.Endpoints;
+
+/// <summary>Lookout's own JSON API: <c>POST /api/v1/detect</c>, <c>GET /api/v1/models</c>, <c>GET /api/v1/config</c>.</summary>
+public static class DetectApiEndpoints
+{
+    public static IEndpointRouteBuilder MapDetectApiEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Lookout API");
+        api.MapPost("/detect", DetectAsync).DisableAntiforgery().AddEndpointFilter<ApiKeyFilter>()
+            .WithSummary("Detect objects: multipart part 'image' (or 'file'), or the raw image as the body.")
+            .WithDescription("Parameters (query or form): conf, iou, classes (names or ids, comma-separated), max_det, model, annotate. " +
+                             "With 'Accept: image/jpeg' the annotated JPEG itself is returned.");
+        api.MapGet("/models", ListModels).WithSummary("The models this server can run, and which are loaded.");
+        api.MapGet("/config", Config).WithSummary("Settings the web page needs.");
+        return app;
+    }
+
+    public sealed record ImageSize(int Width, int Height);
+    public sealed record Box(float X1, float Y1, float X2, float Y2);
+    public sealed record ApiDetection(string Label, int ClassId, float Score, Box Box);
+    public sealed record ApiTimings(double QueueMs, double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double RenderMs, double TotalMs);
+    public sealed record DetectResponse(string Model, string ExecutionProvider, ImageSize Image, IReadOnlyList<ApiDetection> Detections, ApiTimings Timings)
+    {
+        public string? AnnotatedImage { get; init; }
+    }
+
+    public static DetectResponse ToResponse(DetectionOutcome outcome)
+    {
+        var r = outcome.Result;
+        var t = r.Timings;
+        return new DetectResponse(r.Model, outcome.ExecutionProvider, new ImageSize(r.ImageWidth, r.ImageHeight),
+            r.Detections.Select(d => new ApiDetection(d.Label, d.ClassId, MathF.Round(d.Score, 4),
+                new Box(MathF.Round(d.Box.X1, 1), MathF.Round(d.Box.Y1, 1), MathF.Round(d.Box.X2, 1), MathF.Round(d.Box.Y2, 1)))).ToArray(),
+            new ApiTimings(R(outcome.QueueMs), R(t.DecodeMs), R(t.PreprocessMs), R(t.InferenceMs), R(t.PostprocessMs), R(outcome.RenderMs), R(outcome.TotalMs)));
+    }
+
+    private static double R(double ms) => Math.Round(ms, 2);
+
+    private static async Task<IResult> DetectAsync(HttpContext context, DetectionService detection, IOptions<LookoutOptions> options)
+    {
+        try
+        {
+            var upload = await UploadReader.ReadAsync(context.Request, ["image", "file"], options.Value.Limits.MaxUploadBytes, allowRawBody: true, context.RequestAborted);
+            var p = new RequestParameters(context.Request, upload.Form);
+            var model = await detection.GetModelAsync(p.String("model"), context.RequestAborted);
+            bool wantsJpeg = context.Request.GetTypedHeaders().Accept is { Count: > 0 } accept
+                && accept.Any(a => a.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase))
+                && !accept.Any(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase));
+            DetectionOptions detectionOptions;
+            try
+            {
+                detectionOptions = new DetectionOptions
+                {
+                    Confidence = p.Float("conf", DetectionOptions.DefaultConfidence, 0, 1),
+                    Iou = p.Float("iou", DetectionOptions.DefaultIou, 0, 1, minExclusive: true),
+                    MaxDetections = p.Int("max_det", DetectionOptions.DefaultMaxDetections, 1, 10_000),
+                    Classes = ClassSelection.Parse(p.String("classes"), model.Names),
+                };
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ParameterException($"'classes': {ex.Message}");
+            }
+            bool annotate = p.Bool("annotate", false) || wantsJpeg;
+
+            var outcome = await detection.DetectAsync(new DetectionJob(upload.Image, model.Name, detectionOptions, annotate), context.RequestAborted);
+            context.Items[RequestLogging.OutcomeKey] = outcome;
+            if (wantsJpeg)
+            {
+                context.Response.Headers["X-Lookout-Detections"] = outcome.Result.Detections.Count.ToString();
+                return Results.Bytes(outcome.AnnotatedJpeg!, "image/jpeg");
+            }
+            var response = ToResponse(outcome);
+            if (annotate) response = response with { AnnotatedImage = "data:image/jpeg;base64," + Convert.ToBase64String(outcome.AnnotatedJpeg!) };
+            return new BufferedJson(response, 200);
+        }
+        catch (Exception ex) when (RequestError.From(ex) is { } error)
+        {
+            return Problems.Create(context, error.Status, error.Title, error.Detail, error.RetryAfter);
+        }
+    }
+
+    public sealed record ModelEntry(string Name, string Family, string Description, bool IsDefault, bool Loaded, bool Available,
+        int? InputWidth, int? InputHeight, string? ExecutionProvider, IReadOnlyList<string>? Classes);
+    public sealed record ModelsResponse(string Default, IReadOnlyList<ModelEntry> Models);
+
+    private static IResult ListModels(ModelCatalog catalog, IOptions<LookoutOptions> options)
+    {
+        var loaded = catalog.Loaded.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
+        var entries = catalog.Known.Select(info =>
+        {
+            loaded.TryGetValue(info.Name, out var model);
+            bool available = model is not null || info.Files.Values.All(f => catalog.Assets.TryFindLocal(f) is not null);
+            return new ModelEntry(info.Name, info.Family, info.Description,
+                string.Equals(info.Name, options.Value.Model, StringComparison.OrdinalIgnoreCase), model is not null, available,
+                model?.InputWidth, model?.InputHeight, model?.ExecutionProvider, model?.Names);
+        }).ToArray();
+        return new BufferedJson(new ModelsResponse(options.Value.Model, entries), 200);
+    }
+
+    public sealed record ExampleEntry(string Name, string Url);
+    public sealed record ConfigResponse(int MaxSide, long MaxUploadBytes, float DefaultConf, string DefaultModel, IReadOnlyList<ExampleEntry> Examples);
+
+    private static IResult Config(IOptions<LookoutOptions> options) => new BufferedJson(new ConfigResponse(
+        options.Value.Page.MaxSide, options.Value.Limits.MaxUploadBytes, DetectionOptions.DefaultConfidence, options.Value.Model,
+        ExampleEndpoints.Examples.Select(e => new ExampleEntry(Path.GetFileNameWithoutExtension(e), "/examples/" + e)).ToArray()), 200);
+}
+
+/// <summary>The original page's example images, served from the asset store (never committed to the repository).</summary>
+public static class ExampleEndpoints
+{
+    public static readonly string[] Examples = ["dog.jpg", "street.jpg", "wedding.jpg", "NGC1499.jpg"];
+
+    public static IEndpointRouteBuilder MapExampleEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/examples/{name}", async (string name, AssetStore assets, HttpContext context) =>
+        {
+            // Only the listed examples: the name never becomes a path.
+            var file = Examples.FirstOrDefault(e => string.Equals(e, name, StringComparison.OrdinalIgnoreCase));
+            if (file is null) return Results.NotFound();
+            try
+            {
+                var asset = await assets.ResolveAsync(file, cancellationToken: context.RequestAborted);
+                context.Response.Headers.CacheControl = "public, max-age=86400";
+                return Results.File(asset.Path, "image/jpeg");
+            }
+            catch (AssetNotFoundException ex)
+            {
+                return Problems.Create(context, 404, "Example not available", ex.Message.Split('\n')[0]);
+            }
+        }).ExcludeFromDescription();
+        return app;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Lookout.Server.Services;
+
+namespace Lookout.Server;
+
+/// <summary>
+/// One structured line per request with its timings. Never image data, never an API key: only method, path
+/// (no query string, which may carry a key), status, sizes and stage times.
+/// </summary>
+public sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
+{
+    public const string OutcomeKey = "lookout.outcome";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
+            if (context.Items.TryGetValue(OutcomeKey, out var o) && o is DetectionOutcome outcome)
+            {
+                var t = outcome.Result.Timings;
+                logger.LogInformation(
+                    "{Method} {Path} {Status} {ElapsedMs:0.0} ms model={Model} image={Width}x{Height} objects={Objects} queue={QueueMs:0.0} decode={DecodeMs:0.0} preprocess={PreprocessMs:0.0} inference={InferenceMs:0.0} postprocess={PostprocessMs:0.0} render={RenderMs:0.0}",
+                    context.Request.Method, context.Request.Path.Value, status, elapsed, outcome.Result.Model, outcome.Result.ImageWidth,
+                    outcome.Result.ImageHeight, outcome.Result.Detections.Count, outcome.QueueMs, t.DecodeMs, t.PreprocessMs, t.InferenceMs,
+                    t.PostprocessMs, outcome.RenderMs);
+            }
+            else if (!IsQuietPath(context.Request.Path))
+            {
+                logger.LogInformation("{Method} {Path} {Status} {ElapsedMs:0.0} ms", context.Request.Method, context.Request.Path.Value, status, elapsed);
+            }
+        }
+    }
+
+    // Probes and scrapes every few seconds would drown the log.
+    private static bool IsQuietPath(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/status_check");
+}

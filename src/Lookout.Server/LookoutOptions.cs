@@ -1,0 +1,99 @@
+using System.ComponentModel.DataAnnotations;
+using Lookout.Detection.Imaging;
+
+namespace Lookout.Server;
+
+/// <summary>Everything an operator can set, bound from the "Lookout" section (appsettings.json, LOOKOUT__* variables, flags).</summary>
+public sealed class LookoutOptions
+{
+    public const string Section = "Lookout";
+
+    /// <summary>The model served when a request names none.</summary>
+    [Required] public string Model { get; set; } = "yolox-nano";
+
+    /// <summary>Folders searched for model files and example images before the user cache.</summary>
+    public List<string> AssetDirectories { get; set; } = [];
+    public string? CacheDirectory { get; set; }
+    public bool AllowDownload { get; set; } = true;
+
+    [RegularExpression("^(cpu|cuda)$", ErrorMessage = "ExecutionProvider must be 'cpu' or 'cuda'.")]
+    public string ExecutionProvider { get; set; } = "cpu";
+
+    /// <summary>Threads one inference may use; 0 = one per core.</summary>
+    [Range(0, 256)] public int IntraOpThreads { get; set; }
+
+    public LimitOptions Limits { get; set; } = new();
+    public HttpsOptions Https { get; set; } = new();
+    public CorsOptions Cors { get; set; } = new();
+    public ArchiveOptions Archive { get; set; } = new();
+    public PageOptions Page { get; set; } = new();
+    public SecurityOptions Security { get; set; } = new();
+
+    [Range(1, 100)] public int JpegQuality { get; set; } = 80;
+    public string? FontPath { get; set; }
+}
+
+public sealed class LimitOptions
+{
+    /// <summary>Largest accepted image upload; larger bodies get 413 before they are read.</summary>
+    [Range(1024, 1L << 31)] public long MaxUploadBytes { get; set; } = DecodeLimits.DefaultMaxBytes;
+
+    /// <summary>Largest accepted image by declared pixel count, checked from the header before decoding.</summary>
+    [Range(1, 1L << 34)] public long MaxPixels { get; set; } = DecodeLimits.DefaultMaxPixels;
+
+    /// <summary>Inferences running at once; 0 = one per core.</summary>
+    [Range(0, 1024)] public int MaxConcurrentInferences { get; set; }
+
+    /// <summary>Requests allowed to wait for a slot; beyond that the answer is an immediate 503. -1 = four per core.</summary>
+    [Range(-1, 100_000)] public int QueueLength { get; set; } = -1;
+
+    /// <summary>Per-request deadline, queueing included (the original page gave up after 25 s).</summary>
+    [Range(0.1, 3600)] public double RequestTimeoutSeconds { get; set; } = 25;
+
+    public int EffectiveConcurrency => MaxConcurrentInferences > 0 ? MaxConcurrentInferences : Environment.ProcessorCount;
+    public int EffectiveQueueLength => QueueLength >= 0 ? QueueLength : 4 * Environment.ProcessorCount;
+}
+
+public sealed class HttpsOptions
+{
+    /// <summary>PEM certificate chain, e.g. Let's Encrypt's fullchain.pem. HTTPS is on when this and KeyPath are set.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key, e.g. Let's Encrypt's privkey.pem.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>The HTTPS port (the original served HTTPS on 5000).</summary>
+    [Range(0, 65535)] public int Port { get; set; } = 5000;
+
+    /// <summary>When set, plain HTTP on this port redirects to HTTPS.</summary>
+    [Range(0, 65535)] public int? RedirectHttpPort { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath) && !string.IsNullOrWhiteSpace(KeyPath);
+}
+
+public sealed class CorsOptions
+{
+    /// <summary>Origins allowed to call from a browser; "*" (the default, as flask-cors did) allows any, without credentials.</summary>
+    public List<string> AllowedOrigins { get; set; } = ["*"];
+}
+
+public sealed class ArchiveOptions
+{
+    /// <summary>Off by default: no uploaded or annotated image touches the disk.</summary>
+    public bool Enabled { get; set; }
+    public string Directory { get; set; } = "archive";
+    [Range(1, 10_000_000)] public int MaxFiles { get; set; } = 1000;
+    [Range(0.001, 36500)] public double MaxAgeDays { get; set; } = 30;
+}
+
+public sealed class PageOptions
+{
+    /// <summary>The page shrinks photos to this longest side before upload (the original used 1280).</summary>
+    [Range(64, 8192)] public int MaxSide { get; set; } = 1280;
+}
+
+public sealed class SecurityOptions
+{
+    /// <summary>When set, every detection route requires this key (X-Api-Key header or DeepStack's api_key field).</summary>
+    public string? ApiKey { get; set; }
+}

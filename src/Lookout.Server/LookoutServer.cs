@@ -1,0 +1,188 @@
+using Lookout.Detection.Assets;
+using Lookout.Detection.Imaging;
+using Lookout.Detection.Models;
+using Lookout.Detection.Rendering;
+using Lookout.Server.Endpoints;
+using Lookout.Server.Services;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Lookout.Server;
+
+/// <summary>Builds the Lookout web application: reads like the table of contents of the service.</summary>
+public static class LookoutServer
+{
+    /// <summary>Short flags for the common settings (`--model x` instead of `--Lookout:Model=x`).</summary>
+    public static readonly Dictionary<string, string> SwitchMappings = new()
+    {
+        ["--model"] = "Lookout:Model",
+        ["--port"] = "Lookout:Port",
+        ["--host"] = "Lookout:Host",
+        ["--asset-dir"] = "Lookout:AssetDirectories:0",
+        ["--provider"] = "Lookout:ExecutionProvider",
+        ["--threads"] = "Lookout:IntraOpThreads",
+        ["--concurrency"] = "Lookout:Limits:MaxConcurrentInferences",
+        ["--queue"] = "Lookout:Limits:QueueLength",
+        ["--timeout"] = "Lookout:Limits:RequestTimeoutSeconds",
+        ["--max-upload-bytes"] = "Lookout:Limits:MaxUploadBytes",
+        ["--cert"] = "Lookout:Https:CertificatePath",
+        ["--key"] = "Lookout:Https:KeyPath",
+        ["--https-port"] = "Lookout:Https:Port",
+        ["--redirect-http-port"] = "Lookout:Https:RedirectHttpPort",
+        ["--archive"] = "Lookout:Archive:Enabled",
+        ["--archive-dir"] = "Lookout:Archive:Directory",
+        ["--api-key"] = "Lookout:Security:ApiKey",
+    };
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        MapOriginalEnvironment(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var section = builder.Configuration.GetSection(LookoutOptions.Section);
+        var options = section.Get<LookoutOptions>() ?? new LookoutOptions();
+        builder.Services.AddOptions<LookoutOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LookoutOptions>, LookoutOptionsValidation>();
+
+        ConfigureKestrel(builder, options);
+        AddEngine(builder.Services);
+        builder.Services.AddSingleton<InferenceGate>();
+        builder.Services.AddSingleton<ResultArchive>();
+        builder.Services.AddSingleton<DetectionService>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddHostedService<ModelWarmup>();
+        builder.Services.AddSingleton<ApiKeyFilter>();
+        builder.Services.Configure<FormOptions>(f => UploadReader.Configure(f, options.Limits.MaxUploadBytes));
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.Limits.RequestTimeoutSeconds + 5));
+        builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+        {
+            if (options.Cors.AllowedOrigins.Contains("*")) policy.AllowAnyOrigin();
+            else policy.WithOrigins([.. options.Cors.AllowedOrigins]);
+            policy.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After", "X-Lookout-Detections");
+        }));
+        builder.Services.Configure<ForwardedHeadersOptions>(f =>
+        {
+            f.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // Trust the proxies on loopback only unless the operator names more (ForwardedHeaders:KnownProxies).
+            f.KnownProxies.Add(System.Net.IPAddress.Loopback);
+            f.KnownProxies.Add(System.Net.IPAddress.IPv6Loopback);
+        });
+        builder.Services.AddOpenApi();
+        builder.Services.AddProblemDetails();
+        if (options.Https.Enabled) builder.Services.AddSingleton<CertificateReloader>();
+
+        var app = builder.Build();
+
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler();
+        app.UseMiddleware<RequestLogging>();
+        app.UseMiddleware<SecurityHeaders>();
+        if (options.Https.Enabled && options.Https.RedirectHttpPort is not null) app.UseHttpsRedirection();
+        app.UseCors();
+        app.UseHttpMetrics();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+
+        app.MapSeedCompatEndpoints();
+        app.MapDetectApiEndpoints();
+        app.MapDeepStackEndpoints();
+        app.MapExampleEndpoints();
+        app.MapOperationsEndpoints();
+        app.MapOpenApi();
+        app.UseSwaggerUI(ui =>
+        {
+            ui.SwaggerEndpoint("/openapi/v1.json", "Lookout API");
+            ui.RoutePrefix = "docs";
+            ui.DocumentTitle = "Lookout API";
+        });
+
+        // A missing font would draw empty tags: fail now, not at the first request.
+        app.Services.GetRequiredService<AnnotationRenderer>();
+        return app;
+    }
+
+    private static void AddEngine(IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
+            var store = AssetStoreOptions.FromEnvironment();
+            store.AssetDirectories.InsertRange(0, o.AssetDirectories);
+            if (o.CacheDirectory is not null) store.CacheDirectory = o.CacheDirectory;
+            store.AllowDownload = o.AllowDownload;
+            return new AssetStore(store);
+        });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
+            return new ModelCatalog(sp.GetRequiredService<AssetStore>(), new InferenceSettings
+            {
+                ExecutionProvider = o.ExecutionProvider,
+                IntraOpThreads = o.IntraOpThreads,
+                // Several inferences share the cores: idle threads must not spin on them.
+                AllowSpinning = o.Limits.EffectiveConcurrency == 1,
+            }, sp.GetRequiredService<ILoggerFactory>());
+        });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
+            return new ImageDecoder(new DecodeLimits { MaxBytes = o.Limits.MaxUploadBytes, MaxPixels = o.Limits.MaxPixels });
+        });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
+            return new AnnotationRenderer(new AnnotationOptions { JpegQuality = o.JpegQuality, FontPath = o.FontPath });
+        });
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, LookoutOptions options)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Multipart framing on top of the largest image; bigger bodies get 413 before they are read.
+            kestrel.Limits.MaxRequestBodySize = options.Limits.MaxUploadBytes + UploadReader.MultipartAllowance;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            if (options.Https.Enabled)
+            {
+                kestrel.ListenAnyIP(options.Https.Port, listen => listen.UseHttps(https =>
+                {
+                    var reloader = kestrel.ApplicationServices.GetRequiredService<CertificateReloader>();
+                    https.ServerCertificateSelector = (_, _) => reloader.Current;
+                }));
+                if (options.Https.RedirectHttpPort is { } http) kestrel.ListenAnyIP(http);
+            }
+        });
+        if (options.Https.Enabled)
+        {
+            builder.Services.AddHttpsRedirection(r => r.HttpsPort = options.Https.Port);
+        }
+        else if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            var host = builder.Configuration["Lookout:Host"] ?? "*";
+            var port = builder.Configuration["Lookout:Port"] ?? "5000";
+            builder.WebHost.UseUrls($"http://{host}:{port}");
+        }
+    }
+
+    /// <summary>The original read its certificate from FLASK_RUN_CERT / FLASK_RUN_KEY; honour them when Lookout's own are unset.</summary>
+    private static void MapOriginalEnvironment(ConfigurationManager configuration)
+    {
+        var cert = Environment.GetEnvironmentVariable("FLASK_RUN_CERT");
+        var key = Environment.GetEnvironmentVariable("FLASK_RUN_KEY");
+        if (!string.IsNullOrEmpty(cert) && !string.IsNullOrEmpty(key) && string.IsNullOrEmpty(configuration["Lookout:Https:CertificatePath"]))
+        {
+            configuration["Lookout:Https:CertificatePath"] = cert;
+            configuration["Lookout:Https:KeyPath"] = key;
+        }
+    }
+}

@@ -1,0 +1,4 @@
+using Lookout.Server;
+
+var app = LookoutServer.Build(args);
+await app.RunAsync();

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Lookout.Detection;
+using Lookout.Detection.Imaging;
+using Lookout.Detection.Models;
+using Lookout.Detection.Rendering;
+using Microsoft.Extensions.Options;
+
+namespace Lookout.Server.Services;
+
+/// <summary>One detection asked for over HTTP, whichever route it came through.</summary>
+public sealed record DetectionJob(byte[] Image, string? Model, DetectionOptions Options, bool Annotate)
+{
+    /// <summary>An extra EXIF orientation to apply after the file's own (the seed route's field), or null.</summary>
+    public int? ExtraOrientation { get; init; }
+}
+
+public sealed record DetectionOutcome(DetectionResult Result, byte[]? AnnotatedJpeg, string ExecutionProvider,
+    double QueueMs, double RenderMs, double TotalMs);
+
+/// <summary>A model name the catalogue does not have (HTTP clients may only name catalogue models, never paths).</summary>
+public sealed class UnknownModelException(string message) : Exception(message);
+
+/// <summary>The request ran past its deadline.</summary>
+public sealed class DeadlineExceededException(TimeSpan deadline) : Exception($"The request took longer than {deadline.TotalSeconds:0.#} s.");
+
+/// <summary>
+/// The server's single path into the engine: choose the model, wait for a slot, run the pipeline under the
+/// request's deadline, render and archive when asked. Endpoints only translate HTTP to a job and back.
+/// </summary>
+public sealed class DetectionService(
+    ModelCatalog catalog,
+    InferenceGate gate,
+    AnnotationRenderer renderer,
+    ResultArchive archive,
+    ImageDecoder decoder,
+    IOptions<LookoutOptions> options)
+{
+    private readonly LookoutOptions _options = options.Value;
+
+    public TimeSpan Deadline => TimeSpan.FromSeconds(_options.Limits.RequestTimeoutSeconds);
+    public string DefaultModel => _options.Model;
+
+    public bool IsCatalogueModel(string name) => catalog.Assets.Manifest.FindModel(name.Trim()) is not null;
+
+    /// <summary>Resolves a request's model name to a loaded model; only catalogue names are accepted.</summary>
+    public async Task<DetectionModel> GetModelAsync(string? name, CancellationToken cancellationToken)
+    {
+        var key = string.IsNullOrWhiteSpace(name) ? _options.Model : name.Trim();
+        if (catalog.Assets.Manifest.FindModel(key) is null)
+            throw new UnknownModelException($"Unknown model '{key}'. Known models: {string.Join(", ", catalog.Known.Select(m => m.Name))}.");
+        return await catalog.GetAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken aborted)
+    {
+        var start = Stopwatch.GetTimestamp();
+        using var deadline = new CancellationTokenSource(Deadline);
+        var model = await GetModelAsync(job.Model, aborted).ConfigureAwait(false);
+        var (lease, waited) = await gate.EnterAsync(deadline.Token, aborted).ConfigureAwait(false);
+        using (lease)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, aborted);
+            LookoutMetrics.InFlight.Inc();
+            try
+            {
+                var (result, jpeg, renderMs) = Run(model, job, linked.Token);
+                LookoutMetrics.InferenceSeconds.WithLabels(model.Name).Observe(result.Timings.InferenceMs / 1000);
+                LookoutMetrics.PipelineSeconds.WithLabels(model.Name).Observe((result.Timings.TotalMs + renderMs) / 1000);
+                if (jpeg is not null && archive.Enabled) await archive.SaveAsync(jpeg, aborted).ConfigureAwait(false);
+                return new DetectionOutcome(result, jpeg, model.ExecutionProvider, waited.TotalMilliseconds, renderMs,
+                    Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+            {
+                LookoutMetrics.Rejections.WithLabels("timeout").Inc();
+                throw new DeadlineExceededException(Deadline);
+            }
+            catch (ImageDecodeException ex)
+            {
+                LookoutMetrics.BadInputs.WithLabels(ex.Kind.ToString()).Inc();
+                throw;
+            }
+            finally
+            {
+                LookoutMetrics.InFlight.Dec();
+            }
+        }
+    }
+
+    private (DetectionResult, byte[]?, double) Run(DetectionModel model, DetectionJob job, CancellationToken cancellationToken)
+    {
+        var detector = new Detector(model, decoder);
+        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask.
+        bool draw = job.Annotate || archive.Enabled;
+        if (!draw && job.ExtraOrientation is null)
+            return (detector.Detect(job.Image, job.Options, cancellationToken), null, 0);
+
+        var t0 = Stopwatch.GetTimestamp();
+        // Drawing needs the upload's full size; detection alone may use a reduced-scale decode.
+        DecodedImage image = draw ? decoder.Decode(job.Image) : decoder.Decode(job.Image, Math.Max(model.InputWidth, model.InputHeight));
+        try
+        {
+            if (job.ExtraOrientation is { } extra and > 1 && image.ExifOrientation == 1)
+            {
+                var turned = image.Reorient(extra);
+                image.Dispose();
+                image = turned;
+            }
+            var decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
+            var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);
+            return (annotated.Result, annotated.AnnotatedJpeg, annotated.RenderMs);
+        }
+        finally
+        {
+            image.Dispose();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Lookout.Server.Services;
+
+/// <summary>Why a request did not get to run.</summary>
+public enum GateRefusal { QueueFull, TimedOut, ClientGone }
+
+public sealed class GateRefusedException(GateRefusal reason) : Exception(reason.ToString())
+{
+    public GateRefusal Reason { get; } = reason;
+}
+
+/// <summary>
+/// Bounds inferences in flight and requests waiting for one. A full queue answers at once (503) instead of
+/// letting requests pile up for minutes; a request whose client left or whose deadline passed gives its place up.
+/// </summary>
+public sealed class InferenceGate : IDisposable
+{
+    private readonly ConcurrencyLimiter _limiter;
+    private int _waiting;
+
+    public InferenceGate(IOptions<LookoutOptions> options)
+    {
+        var limits = options.Value.Limits;
+        Concurrency = limits.EffectiveConcurrency;
+        QueueLength = limits.EffectiveQueueLength;
+        _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = Concurrency,
+            QueueLimit = QueueLength,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+    }
+
+    public int Concurrency { get; }
+    public int QueueLength { get; }
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Waits for a slot. <paramref name="deadline"/> fires on timeout, <paramref name="aborted"/> when the client leaves.</summary>
+    public async Task<(RateLimitLease Lease, TimeSpan Waited)> EnterAsync(CancellationToken deadline, CancellationToken aborted)
+    {
+        var start = Stopwatch.GetTimestamp();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
+        LookoutMetrics.QueueLength.Set(Interlocked.Increment(ref _waiting));
+        RateLimitLease lease;
+        try
+        {
+            lease = await _limiter.AcquireAsync(1, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new GateRefusedException(aborted.IsCancellationRequested ? GateRefusal.ClientGone : GateRefusal.TimedOut);
+        }
+        finally
+        {
+            LookoutMetrics.QueueLength.Set(Interlocked.Decrement(ref _waiting));
+        }
+        var waited = Stopwatch.GetElapsedTime(start);
+        LookoutMetrics.QueueSeconds.Observe(waited.TotalSeconds);
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            LookoutMetrics.Rejections.WithLabels("queue_full").Inc();
+            throw new GateRefusedException(GateRefusal.QueueFull);
+        }
+        return (lease, waited);
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
