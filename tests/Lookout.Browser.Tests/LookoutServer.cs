@@ -53,9 +53,12 @@ public sealed partial class LookoutServer : IAsyncDisposable
             psi.ArgumentList.Add(dll);
             psi.ArgumentList.Add("--urls");
             psi.ArgumentList.Add(urls);
+            // Air-gapped like CI: the model comes from the shared folders, never from the internet.
+            psi.ArgumentList.Add("--Lookout:AllowDownload=false");
             foreach (var kv in settings) psi.ArgumentList.Add($"--{kv.Key}={kv.Value}");
+            // The content root holds appsettings.json and wwwroot/, copied next to the server's binaries.
+            psi.WorkingDirectory = Path.GetDirectoryName(dll)!;
         }
-        psi.WorkingDirectory = TestPaths.RepoRoot;
         // The model and the example images come from the shared asset folders (never from the repository).
         var shared = Path.GetFullPath(Path.Combine(TestPaths.RepoRoot, "..", "shared"));
         var assetDirs = new List<string>();
@@ -64,6 +67,7 @@ public sealed partial class LookoutServer : IAsyncDisposable
         assetDirs.Add(Path.Combine(shared, "models", "darknet"));
         assetDirs.Add(Path.Combine(shared, "images"));
         psi.Environment["LOOKOUT_ASSET_DIRS"] = string.Join(':', assetDirs);
+        if (string.IsNullOrEmpty(psi.WorkingDirectory)) psi.WorkingDirectory = TestPaths.RepoRoot;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["DOTNET_NOLOGO"] = "1";
         // Plain console logs, so that "Now listening on:" is one readable line.
@@ -73,7 +77,7 @@ public sealed partial class LookoutServer : IAsyncDisposable
 
     /// <summary>Settings (configuration keys, passed as --Key=Value) for a server whose upload limit is tiny.</summary>
     public static IReadOnlyDictionary<string, string> TinyUploadLimit(long bytes) =>
-        new Dictionary<string, string> { ["Lookout:MaxUploadBytes"] = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        new Dictionary<string, string> { ["Lookout:Limits:MaxUploadBytes"] = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     private static string ServerAssemblyPath()
     {
