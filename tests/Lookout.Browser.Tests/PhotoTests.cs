@@ -83,8 +83,13 @@ public sealed class PhotoTests(BrowserFixture browser, ServerFixture server)
 
         // The dog's box outline is in the JPEG, in tab10[16 % 10].
         var dog = (await VisibleDetectionsAsync(page)).First(d => d.Label == "dog");
-        var c = bitmap.GetPixel((int)Math.Round(dog.Box.X1) + 1, (int)Math.Round((dog.Box.Y1 + dog.Box.Y2) / 2));
-        Assert.True(Near(Tab10(dog.ClassId), c.Red, c.Green, c.Blue, 60), $"pixel on the dog box outline is {c}");
+        // (JPEG blurs colour across a thin line, so take the closest pixel across the outline's width.)
+        var midY = (int)Math.Round((dog.Box.Y1 + dog.Box.Y2) / 2);
+        var expected = Tab10(dog.ClassId);
+        var best = Enumerable.Range((int)Math.Floor(dog.Box.X1) - 1, 6)
+            .Select(x => bitmap.GetPixel(x, midY))
+            .MinBy(c => Math.Abs(c.Red - expected.R) + Math.Abs(c.Green - expected.G) + Math.Abs(c.Blue - expected.B));
+        Assert.True(Near(expected, best.Red, best.Green, best.Blue, 50), $"closest pixel to the dog box outline's colour is {best}");
     }
 
     [Fact]

@@ -339,7 +339,7 @@ async function downloadAnnotatedJpeg() {
   const longest = Math.max(canvas.width, canvas.height);
   drawDetections(ctx, visibleDetections(), {
     scale: 1,
-    lineWidth: Math.max(2, Math.round(longest / 400)),
+    lineWidth: Math.max(3, Math.round(longest / 320)),
     fontSize: Math.max(14, Math.round(longest / 50)),
     width: canvas.width,
     height: canvas.height,
