@@ -91,6 +91,9 @@ public static class LookoutServer
         app.UseHttpMetrics();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        // Route only after the static files: otherwise the implicit routing at the start of the pipeline
+        // matches GET / to the POST-only seed endpoint (405) and the static files never serve index.html.
+        app.UseRouting();
 
         app.MapSeedCompatEndpoints();
         app.MapDetectApiEndpoints();

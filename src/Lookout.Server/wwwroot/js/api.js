@@ -1,0 +1,163 @@
+// Talking to the Lookout server: /api/v1/config, /api/v1/detect, /status_check.
+// Every failure becomes a DetectError with a message written for people, not for developers.
+
+export const REQUEST_TIMEOUT_MS = 25_000; // the original page waited 25 s too
+
+export const DEFAULT_CONFIG = Object.freeze({
+  max_side: 1280,
+  max_upload_bytes: 20 * 1024 * 1024,
+  default_conf: 0.25,
+  examples: [],
+});
+
+export class DetectError extends Error {
+  /**
+   * @param {string} kind  too-large | not-image | bad-request | busy | timeout | network | server | aborted
+   * @param {string} message  plain words, shown in the page
+   * @param {object} [extra]  status, detail, retryAfterSeconds
+   */
+  constructor(kind, message, extra = {}) {
+    super(message);
+    this.name = 'DetectError';
+    this.kind = kind;
+    Object.assign(this, extra);
+  }
+}
+
+export async function fetchConfig() {
+  try {
+    const res = await fetchWithTimeout('/api/v1/config', { headers: { Accept: 'application/json' } }, 5000);
+    if (!res.ok) return { ...DEFAULT_CONFIG };
+    const cfg = await res.json();
+    return {
+      max_side: positiveNumber(cfg.max_side, DEFAULT_CONFIG.max_side),
+      max_upload_bytes: positiveNumber(cfg.max_upload_bytes, DEFAULT_CONFIG.max_upload_bytes),
+      default_conf: clamp01(cfg.default_conf, DEFAULT_CONFIG.default_conf),
+      examples: Array.isArray(cfg.examples) ? cfg.examples : [],
+    };
+  } catch {
+    return { ...DEFAULT_CONFIG };
+  }
+}
+
+/** True when GET /status_check answers 2xx within timeoutMs. */
+export async function checkStatus(timeoutMs = 1500) {
+  try {
+    const res = await fetchWithTimeout('/status_check', { cache: 'no-store' }, timeoutMs);
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * POST the JPEG to /api/v1/detect and return the parsed JSON.
+ * @param {Blob} jpeg
+ * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
+ */
+export async function detect(jpeg, opts = {}) {
+  const params = new URLSearchParams({
+    conf: String(opts.conf ?? 0.05),
+    iou: String(opts.iou ?? 0.45),
+    max_det: String(opts.max_det ?? 300),
+    annotate: String(Boolean(opts.annotate)),
+  });
+  const form = new FormData();
+  form.append('image', jpeg, 'image.jpg');
+
+  const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  const onOuterAbort = () => controller.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  let res;
+  try {
+    res = await fetch(`/api/v1/detect?${params}`, {
+      method: 'POST',
+      body: form,
+      headers: { Accept: 'application/json' },
+      signal: controller.signal,
+    });
+    if (!res.ok) throw await errorFromResponse(res, opts.maxUploadBytes);
+    const json = await res.json();
+    if (!json || !Array.isArray(json.detections)) {
+      throw new DetectError('server', 'The server sent an answer this page does not understand.');
+    }
+    return json;
+  } catch (err) {
+    if (err instanceof DetectError) throw err;
+    if (timedOut) {
+      throw new DetectError('timeout',
+        `The server did not answer within ${Math.round(timeoutMs / 1000)} seconds. It may be overloaded — please try again.`);
+    }
+    if (opts.signal?.aborted) throw new DetectError('aborted', 'Cancelled.');
+    throw new DetectError('network', 'Could not reach the Lookout server. Check that it is running and try again.');
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+async function errorFromResponse(res, maxUploadBytes) {
+  let problem = {};
+  try {
+    const type = res.headers.get('Content-Type') || '';
+    if (type.includes('json')) problem = await res.json();
+  } catch { /* not JSON: keep the status alone */ }
+  const detail = typeof problem.detail === 'string' ? problem.detail : '';
+  const extra = { status: res.status, detail };
+  switch (res.status) {
+    case 413: {
+      const limit = maxUploadBytes ? ` (the limit is ${formatBytes(maxUploadBytes)})` : '';
+      return new DetectError('too-large', `That image is too large for the server${limit}. Try a smaller photo.`, extra);
+    }
+    case 415:
+      return new DetectError('not-image', 'That file is not an image the server can read. Try a JPEG, PNG or WebP photo.', extra);
+    case 400:
+      return new DetectError('bad-request',
+        `The server could not read that image — it may be damaged or not an image.${detail ? ` (${detail})` : ''}`, extra);
+    case 503: {
+      const retry = parseRetryAfter(res.headers.get('Retry-After'));
+      const when = retry ? ` Please try again in ${retry} second${retry === 1 ? '' : 's'}.` : ' Please try again in a moment.';
+      return new DetectError('busy', `The server is busy right now.${when}`, { ...extra, retryAfterSeconds: retry });
+    }
+    case 504:
+      return new DetectError('timeout', 'The server took too long to process that image. Please try again.', extra);
+    default:
+      return new DetectError('server',
+        `Something went wrong on the server (HTTP ${res.status}${problem.title ? `: ${problem.title}` : ''}).`, extra);
+  }
+}
+
+function parseRetryAfter(value) {
+  if (!value) return 0;
+  const n = Number(value);
+  if (Number.isFinite(n) && n >= 0) return Math.ceil(n);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, Math.ceil((date - Date.now()) / 1000)) : 0;
+}
+
+export function formatBytes(n) {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} bytes`;
+}
+
+async function fetchWithTimeout(url, init, timeoutMs) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return await fetch(url, { ...init, signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function positiveNumber(v, fallback) {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback;
+}
+function clamp01(v, fallback) {
+  return typeof v === 'number' && v >= 0 && v <= 1 ? v : fallback;
+}

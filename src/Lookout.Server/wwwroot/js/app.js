@@ -1,0 +1,537 @@
+// Lookout web page: upload / drop / paste a photo, see the objects, filter them, download results.
+import { fetchConfig, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
+import { drawDetections, colorFor, hitTest, tagText } from './draw.js';
+import { toUprightJpeg, canvasToBlob, saveBlob } from './image.js';
+import { createLive } from './live.js';
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  error: $('error'),
+  statusLight: $('status-light'),
+  statusDot: $('status-dot'),
+  tabPhoto: $('tab-photo'),
+  tabLive: $('tab-live'),
+  panelPhoto: $('panel-photo'),
+  panelLive: $('panel-live'),
+  dropzone: $('dropzone'),
+  emptyState: $('empty-state'),
+  fileInput: $('file-input'),
+  result: $('result'),
+  image: $('result-image'),
+  caption: $('result-caption'),
+  overlay: $('overlay'),
+  processing: $('processing'),
+  reset: $('reset'),
+  downloadJpeg: $('download-jpeg'),
+  downloadJson: $('download-json'),
+  confSlider: $('conf-slider'),
+  confValue: $('conf-value'),
+  classFilter: $('class-filter'),
+  classFilterEmpty: $('class-filter-empty'),
+  objectsList: $('objects-list'),
+  objectsCount: $('objects-count'),
+  objectsEmpty: $('objects-empty'),
+  timings: $('timings'),
+  examples: [...document.querySelectorAll('[data-example]')],
+};
+
+/** The confidence the page asks the server for; the slider filters above it without re-uploading. */
+const REQUEST_CONF = 0.05;
+
+const state = {
+  config: { ...DEFAULT_CONFIG },
+  lastResult: null,     // the server's JSON for the photo on screen
+  photo: null,          // { canvas, url, name } the upright image that was uploaded
+  conf: 0.25,
+  excluded: new Set(),  // class labels the user switched off
+  highlight: null,      // the detection whose box is emphasised
+  controller: null,     // AbortController of the request in flight
+  requestId: 0,
+  errorSource: null,
+};
+
+// ---------------------------------------------------------------- errors
+
+function showError(message, source = 'photo') {
+  el.error.textContent = message;
+  el.error.hidden = false;
+  el.error.dataset.source = source;
+  state.errorSource = source;
+}
+
+function clearError(source) {
+  if (source && state.errorSource && state.errorSource !== source) return;
+  el.error.hidden = true;
+  el.error.textContent = '';
+  delete el.error.dataset.source;
+  state.errorSource = null;
+}
+
+// ---------------------------------------------------------------- filters
+
+function passesFilter(d) {
+  return d.score >= state.conf - 1e-9 && !state.excluded.has(d.label);
+}
+
+function visibleDetections() {
+  return state.lastResult ? state.lastResult.detections.filter(passesFilter) : [];
+}
+
+function setConf(value) {
+  state.conf = Math.min(1, Math.max(0, value));
+  el.confSlider.value = String(state.conf);
+  el.confValue.value = `${Math.round(state.conf * 100)}%`;
+  el.confValue.textContent = el.confValue.value;
+}
+
+function renderClassFilter() {
+  const dets = state.lastResult?.detections ?? [];
+  // Classes with something above the threshold, plus the ones the user switched off (to switch back on).
+  const byClass = new Map();
+  for (const d of dets) {
+    const entry = byClass.get(d.label) ?? { label: d.label, classId: d.class_id, best: 0, count: 0 };
+    entry.best = Math.max(entry.best, d.score);
+    if (d.score >= state.conf - 1e-9) entry.count++;
+    byClass.set(d.label, entry);
+  }
+  const classes = [...byClass.values()]
+    .filter((c) => c.count > 0 || state.excluded.has(c.label))
+    .sort((a, b) => b.best - a.best);
+
+  for (const node of [...el.classFilter.querySelectorAll('label')]) node.remove();
+  el.classFilterEmpty.hidden = classes.length > 0;
+  for (const c of classes) {
+    const label = document.createElement('label');
+    label.dataset.class = c.label;
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.value = c.label;
+    box.checked = !state.excluded.has(c.label);
+    box.dataset.testid = `class-${c.label}`;
+    box.style.setProperty('--c', colorFor(c.classId));
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.setProperty('--c', colorFor(c.classId));
+    const text = document.createElement('span');
+    text.textContent = `${c.label} (${c.count})`;
+    label.append(box, swatch, text);
+    el.classFilter.append(label);
+  }
+}
+
+function renderObjectsList() {
+  const visible = visibleDetections();
+  el.objectsList.replaceChildren();
+  const all = state.lastResult?.detections ?? [];
+  for (const d of visible) {
+    const li = document.createElement('li');
+    li.tabIndex = 0;
+    li.dataset.index = String(all.indexOf(d));
+    li.dataset.label = d.label;
+    li.dataset.score = String(d.score);
+    li.setAttribute('aria-label', `${d.label}, ${Math.round(d.score * 100)} percent`);
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.setProperty('--c', colorFor(d.class_id));
+    const name = document.createElement('span');
+    name.className = 'obj-label';
+    name.textContent = d.label;
+    const score = document.createElement('span');
+    score.className = 'obj-score';
+    score.textContent = `${Math.round(d.score * 100)}%`;
+    li.append(swatch, name, score);
+    if (d === state.highlight) li.classList.add('active');
+    el.objectsList.append(li);
+  }
+  el.objectsCount.textContent = state.lastResult ? String(visible.length) : '';
+  el.objectsEmpty.hidden = state.lastResult !== null && visible.length > 0;
+  el.objectsEmpty.textContent = state.lastResult
+    ? (all.length ? 'Nothing above this confidence. Lower the slider or switch classes back on.'
+                  : 'No objects found that the model was trained to detect.')
+    : 'Upload a photo to see what Lookout finds.';
+}
+
+function renderOverlay() {
+  const canvas = el.overlay;
+  const ctx = canvas.getContext('2d');
+  const res = state.lastResult;
+  const w = el.image.clientWidth;
+  const h = el.image.clientHeight;
+  const dpr = window.devicePixelRatio || 1;
+  const cw = Math.max(1, Math.round(w * dpr));
+  const ch = Math.max(1, Math.round(h * dpr));
+  if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; }
+  ctx.clearRect(0, 0, cw, ch);
+  if (!res || !w || !h) { canvas.dataset.drawn = '0'; return; }
+  const visible = visibleDetections();
+  const highlight = visible.includes(state.highlight) ? state.highlight : null;
+  drawDetections(ctx, visible, {
+    scale: cw / res.image.width,
+    lineWidth: 2 * dpr,
+    fontSize: Math.round((w < 480 ? 11 : 13) * dpr),
+    highlight,
+    width: cw,
+    height: ch,
+  });
+  canvas.dataset.drawn = String(visible.length);
+  el.caption.textContent = visible.length
+    ? `Found: ${visible.map(tagText).join(', ')}.`
+    : 'No objects shown.';
+}
+
+function renderTimings(res, roundTripMs) {
+  const t = res?.timings ?? {};
+  const fmt = (v) => (typeof v === 'number' ? `${v.toFixed(1)} ms` : '—');
+  for (const dd of el.timings.querySelectorAll('[data-timing]')) {
+    const key = dd.dataset.timing;
+    if (!res) dd.textContent = '—';
+    else if (key === 'model') dd.textContent = res.model ?? '—';
+    else if (key === 'image') dd.textContent = res.image ? `${res.image.width} × ${res.image.height}` : '—';
+    else if (key === 'round_trip_ms') dd.textContent = fmt(roundTripMs);
+    else dd.textContent = fmt(t[key]);
+  }
+}
+
+function renderAll() {
+  renderClassFilter();
+  renderObjectsList();
+  renderOverlay();
+}
+
+/** Re-filter without a new request: slider, class checkboxes. */
+function refilter() {
+  if (state.highlight && !passesFilter(state.highlight)) state.highlight = null;
+  renderObjectsList();
+  renderOverlay();
+}
+
+function setHighlight(det) {
+  if (state.highlight === det) return;
+  state.highlight = det;
+  const all = state.lastResult?.detections ?? [];
+  for (const li of el.objectsList.children) {
+    li.classList.toggle('active', det !== null && all[Number(li.dataset.index)] === det);
+  }
+  renderOverlay();
+}
+
+// ---------------------------------------------------------------- detection
+
+function setBusy(busy) {
+  el.processing.hidden = !busy;
+  el.dropzone.setAttribute('aria-busy', String(busy));
+  for (const b of el.examples) b.disabled = busy;
+}
+
+function showPhoto(url) {
+  el.emptyState.hidden = true;
+  el.result.hidden = false;
+  el.dropzone.dataset.state = 'result';
+  if (el.image.src !== url) el.image.src = url;
+}
+
+function resetView() {
+  state.controller?.abort();
+  state.controller = null;
+  state.requestId++;
+  state.lastResult = null;
+  state.highlight = null;
+  state.excluded.clear();
+  if (state.photo) URL.revokeObjectURL(state.photo.url);
+  state.photo = null;
+  el.image.removeAttribute('src');
+  el.result.hidden = true;
+  el.emptyState.hidden = false;
+  el.dropzone.dataset.state = 'empty';
+  el.fileInput.value = '';
+  setBusy(false);
+  el.reset.disabled = true;
+  el.downloadJpeg.disabled = true;
+  el.downloadJson.disabled = true;
+  renderTimings(null);
+  renderAll();
+}
+
+/**
+ * The one path every photo takes: file input, drop, paste, examples.
+ * @param {Blob} file
+ * @param {string} name a base name for downloads
+ */
+async function runDetection(file, name) {
+  clearError();
+  state.controller?.abort();
+  const id = ++state.requestId;
+  const controller = new AbortController();
+  state.controller = controller;
+  setBusy(true);
+
+  let prepared;
+  try {
+    prepared = await toUprightJpeg(file, state.config.max_side, 0.9);
+  } catch (err) {
+    if (id !== state.requestId) return;
+    setBusy(false);
+    showError(err.message || 'This file could not be opened as an image.');
+    return;
+  }
+  if (id !== state.requestId) return;
+
+  // Show the (upright, shrunk) photo at once, with "Processing…" over it.
+  if (state.photo) URL.revokeObjectURL(state.photo.url);
+  const url = URL.createObjectURL(prepared.blob);
+  state.photo = { canvas: prepared.canvas, url, name: baseName(name) };
+  state.lastResult = null;
+  state.highlight = null;
+  state.excluded.clear();
+  renderAll();
+  renderTimings(null);
+  showPhoto(url);
+  el.reset.disabled = false;
+  el.downloadJpeg.disabled = true;
+  el.downloadJson.disabled = true;
+
+  const t0 = performance.now();
+  try {
+    const res = await detect(prepared.blob, {
+      conf: REQUEST_CONF,
+      signal: controller.signal,
+      maxUploadBytes: state.config.max_upload_bytes,
+    });
+    if (id !== state.requestId) return;
+    const roundTrip = performance.now() - t0;
+    res.detections.sort((a, b) => b.score - a.score);
+    state.lastResult = res;
+    renderTimings(res, roundTrip);
+    renderAll();
+    el.downloadJpeg.disabled = false;
+    el.downloadJson.disabled = false;
+    el.dropzone.dataset.result = 'ready';
+  } catch (err) {
+    if (id !== state.requestId || err.kind === 'aborted') return;
+    showError(err.message);
+    // No result to show for this photo: go back to the start, keeping the message.
+    resetView();
+    el.dropzone.dataset.result = 'error';
+  } finally {
+    if (id === state.requestId) {
+      setBusy(false);
+      state.controller = null;
+    }
+  }
+}
+
+function baseName(name) {
+  const n = String(name || 'photo').split(/[\\/]/).pop().replace(/\.[^.]+$/, '');
+  return n.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'photo';
+}
+
+// ---------------------------------------------------------------- downloads
+
+async function downloadAnnotatedJpeg() {
+  const res = state.lastResult;
+  const photo = state.photo;
+  if (!res || !photo) return;
+  const canvas = document.createElement('canvas');
+  canvas.width = res.image.width;
+  canvas.height = res.image.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(photo.canvas, 0, 0, canvas.width, canvas.height);
+  const longest = Math.max(canvas.width, canvas.height);
+  drawDetections(ctx, visibleDetections(), {
+    scale: 1,
+    lineWidth: Math.max(3, Math.round(longest / 320)),
+    fontSize: Math.max(14, Math.round(longest / 50)),
+    width: canvas.width,
+    height: canvas.height,
+  });
+  const blob = await canvasToBlob(canvas, 'image/jpeg', 0.92);
+  saveBlob(blob, `${photo.name}-lookout.jpg`);
+}
+
+function downloadJson() {
+  const res = state.lastResult;
+  if (!res) return;
+  const blob = new Blob([JSON.stringify(res, null, 2)], { type: 'application/json' });
+  saveBlob(blob, `${state.photo?.name ?? 'photo'}-lookout.json`);
+}
+
+// ---------------------------------------------------------------- server status light
+
+function setStatus(online) {
+  const s = online ? 'online' : 'offline';
+  if (el.statusLight.dataset.state === s) return;
+  el.statusLight.dataset.state = s;
+  el.statusDot.dataset.state = s;
+  el.statusLight.textContent = s;
+}
+
+async function pollStatus() {
+  const started = performance.now();
+  setStatus(await checkStatus(1500));
+  setTimeout(pollStatus, Math.max(250, 2000 - (performance.now() - started)));
+}
+
+// ---------------------------------------------------------------- tabs
+
+function selectTab(tab) {
+  const live = tab === el.tabLive;
+  el.tabPhoto.setAttribute('aria-selected', String(!live));
+  el.tabLive.setAttribute('aria-selected', String(live));
+  el.tabPhoto.tabIndex = live ? -1 : 0;
+  el.tabLive.tabIndex = live ? 0 : -1;
+  el.panelPhoto.hidden = live;
+  el.panelLive.hidden = !live;
+  if (!live) live_.stop();
+  clearError();
+}
+
+// ---------------------------------------------------------------- wiring
+
+const live_ = createLive({
+  getFilter: () => passesFilter,
+  showError: (m) => showError(m, 'live'),
+  clearError: () => clearError('live'),
+});
+
+function wire() {
+  el.fileInput.addEventListener('change', () => {
+    const file = el.fileInput.files?.[0];
+    if (file) runDetection(file, file.name);
+  });
+
+  for (const b of el.examples) {
+    b.addEventListener('click', async () => {
+      const name = b.dataset.example;
+      const url = b.dataset.url;
+      clearError();
+      try {
+        const res = await fetch(url);
+        if (!res.ok) throw new Error(String(res.status));
+        await runDetection(await res.blob(), name);
+      } catch {
+        showError(`The example image "${name}" could not be loaded from the server.`);
+      }
+    });
+  }
+
+  // Drag and drop anywhere on the photo tab; the drop zone lights up.
+  let dragDepth = 0;
+  const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+  document.addEventListener('dragenter', (e) => {
+    if (!hasFiles(e) || el.panelPhoto.hidden) return;
+    e.preventDefault();
+    dragDepth++;
+    el.dropzone.classList.add('dragging');
+  });
+  document.addEventListener('dragover', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = el.panelPhoto.hidden ? 'none' : 'copy';
+  });
+  document.addEventListener('dragleave', () => {
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (dragDepth === 0) el.dropzone.classList.remove('dragging');
+  });
+  document.addEventListener('drop', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    dragDepth = 0;
+    el.dropzone.classList.remove('dragging');
+    if (el.panelPhoto.hidden) return;
+    const file = e.dataTransfer.files?.[0];
+    if (file) runDetection(file, file.name);
+  });
+
+  // Paste an image from the clipboard.
+  document.addEventListener('paste', (e) => {
+    if (el.panelPhoto.hidden) return;
+    const item = [...(e.clipboardData?.items ?? [])].find((i) => i.kind === 'file' && i.type.startsWith('image/'));
+    const file = item?.getAsFile();
+    if (!file) return;
+    e.preventDefault();
+    runDetection(file, file.name && file.name !== 'image.png' ? file.name : 'pasted');
+  });
+
+  el.reset.addEventListener('click', () => { clearError(); resetView(); el.fileInput.focus(); });
+  el.downloadJpeg.addEventListener('click', () => {
+    downloadAnnotatedJpeg().catch(() => showError('The annotated image could not be created in this browser.'));
+  });
+  el.downloadJson.addEventListener('click', downloadJson);
+
+  el.confSlider.addEventListener('input', () => {
+    setConf(Number(el.confSlider.value));
+    renderClassFilter();
+    refilter();
+  });
+  el.classFilter.addEventListener('change', (e) => {
+    const box = e.target;
+    if (!(box instanceof HTMLInputElement)) return;
+    if (box.checked) state.excluded.delete(box.value); else state.excluded.add(box.value);
+    refilter();
+  });
+
+  // List ↔ box highlighting.
+  const detFromLi = (li) => (li ? state.lastResult?.detections[Number(li.dataset.index)] ?? null : null);
+  el.objectsList.addEventListener('pointerover', (e) => setHighlight(detFromLi(e.target.closest('li'))));
+  el.objectsList.addEventListener('pointerleave', () => {
+    setHighlight(detFromLi(el.objectsList.querySelector('li:focus')));
+  });
+  el.objectsList.addEventListener('focusin', (e) => setHighlight(detFromLi(e.target.closest('li'))));
+  el.objectsList.addEventListener('focusout', (e) => {
+    if (!el.objectsList.contains(e.relatedTarget)) setHighlight(null);
+  });
+  el.objectsList.addEventListener('keydown', (e) => {
+    const li = e.target.closest('li');
+    if (!li) return;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      (e.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling)?.focus();
+    }
+  });
+  el.overlay.addEventListener('pointermove', (e) => {
+    const res = state.lastResult;
+    if (!res) return;
+    const r = el.overlay.getBoundingClientRect();
+    const s = res.image.width / r.width;
+    setHighlight(hitTest(visibleDetections(), (e.clientX - r.left) * s, (e.clientY - r.top) * s));
+  });
+  el.overlay.addEventListener('pointerleave', () => setHighlight(null));
+
+  el.image.addEventListener('load', renderOverlay);
+  new ResizeObserver(() => renderOverlay()).observe(el.image);
+
+  // Tabs (arrow keys move between them, as in the ARIA tabs pattern).
+  for (const tab of [el.tabPhoto, el.tabLive]) {
+    tab.addEventListener('click', () => selectTab(tab));
+    tab.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return;
+      e.preventDefault();
+      const other = tab === el.tabPhoto ? el.tabLive : el.tabPhoto;
+      const target = e.key === 'Home' ? el.tabPhoto : e.key === 'End' ? el.tabLive : other;
+      target.focus();
+      selectTab(target);
+    });
+  }
+}
+
+// ---------------------------------------------------------------- test hook
+
+window.lookout = {
+  get lastResult() { return state.lastResult; },
+  /** The detections currently drawn on #overlay after the slider and class filter. */
+  visibleDetections: () => visibleDetections().map((d) => ({ ...d, box: { ...d.box } })),
+  get config() { return state.config; },
+  live: live_.hook,
+};
+
+async function init() {
+  setConf(state.conf);
+  wire();
+  pollStatus();
+  state.config = await fetchConfig();
+  setConf(state.config.default_conf);
+  renderAll();
+  document.documentElement.dataset.ready = 'true';
+}
+
+init();
