@@ -22,7 +22,7 @@ public static class ClassSelection
             }
             var index = FindName(names, raw);
             if (index < 0)
-                throw new ArgumentException($"Unknown class '{raw}'. This model's classes: {string.Join(", ", names)}.");
+                throw new ArgumentException($"Unknown class '{raw}'. Valid classes (name or id): {string.Join(", ", names.Select((n, i) => $"{n} ({i})"))}.");
             ids.Add(index);
         }
         return ids.Count == 0 ? null : ids;
