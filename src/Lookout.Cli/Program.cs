@@ -56,6 +56,9 @@ public static class Program
                 models.AddCommand<ModelsFetchCommand>("fetch")
                     .WithDescription("Download a catalogue model's files into the user cache (verified by size and SHA-256).")
                     .WithExample("models", "fetch", "yolox-nano");
+                models.AddCommand<ModelsImportDarknetCommand>("import-darknet")
+                    .WithDescription("Convert a Darknet cfg + weights into an ONNX file (the same graph Lookout runs), for use in other tools.")
+                    .WithExample("models", "import-darknet", "--cfg", "yolov4-tiny.cfg", "--weights", "yolov4-tiny.weights", "--names", "coco.names", "--out", "yolov4-tiny.onnx");
             });
 
             config.AddCommand<EvalCommand>("eval")

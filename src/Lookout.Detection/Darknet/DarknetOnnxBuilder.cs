@@ -47,6 +47,8 @@ public sealed class DarknetOnnxBuilder
             DocString = $"Converted from {config.SourceName}",
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        // Tells Lookout, when the exported file is loaded by path, to feed it the Darknet letterbox (grey 0.5 padding).
+        model.MetadataProps.Add(new StringStringEntryProto { Key = Models.DetectionModel.FamilyMetadataKey, Value = "darknet" });
         if (classNames is not null)
         {
             // The same "names" metadata Ultralytics exports carry.

@@ -59,6 +59,7 @@ public sealed class DetectionModel : IDisposable
         _outputName = session.OutputMetadata.Keys.FirstOrDefault(k => k is "output" or "output0") ?? session.OutputMetadata.Keys.First();
 
         names ??= ClassNames.ParseUltralyticsNames(metadata.GetValueOrDefault("names"));
+        family ??= metadata.GetValueOrDefault(FamilyMetadataKey);
         // Learn the output shape by running once: dynamic exports only tell it at run time, and the first run
         // warms up ONNX Runtime so the first real request is not the slow one.
         _outputShape = WarmUp();
@@ -70,6 +71,9 @@ public sealed class DetectionModel : IDisposable
         logger.LogInformation("Loaded model {Model} ({Family}, {Layout}, input {Width}×{Height}, {Classes} classes) on {Provider}",
             Name, Family, Head.Layout, InputWidth, InputHeight, Names.Count, ExecutionProvider);
     }
+
+    /// <summary>ONNX metadata key naming the family a model needs ("yolox", "ultralytics", "darknet"), for files loaded by path.</summary>
+    public const string FamilyMetadataKey = "lookout_family";
 
     public string Name { get; }
     public string Family { get; }

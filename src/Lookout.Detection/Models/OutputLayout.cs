@@ -29,14 +29,16 @@ public static class OutputLayout
         }
 
         if (a == cells && b > 5 && family is null or "") return new YoloxHead(b - 5, inputWidth, inputHeight, Strides);
-        if (a == 3 * cells && b > 5) return new ObjectnessRowsHead(b - 5, a);
-        if (b == cells && a > 4 && a < b) return new ChannelMajorHead(a - 4, b);
         if (b == 6 && a <= 1000) return new EndToEndHead(knownClassCount ?? 80, a);
+        // Decoded rows: any number of anchors and heads (YOLOv5 P5/P6, Darknet's two-head tiny models…).
+        if (a > b && b > 5) return new ObjectnessRowsHead(b - 5, a);
+        // Channel-major: YOLOv8/11 at any stride set.
+        if (b > a && a > 4) return new ChannelMajorHead(a - 4, b);
         throw Unrecognised(found, inputWidth, inputHeight, cells);
     }
 
     private static UnsupportedModelException Unrecognised(string found, int w, int h, int cells) => new(
         $"The model's output {found} is not a detector layout Lookout recognises for a {w}×{h} input. Expected " +
-        $"[1,{cells},5+C] (YOLOX, raw grid), [1,{3 * cells},5+C] (YOLOv5 / Darknet, decoded), " +
-        $"[1,4+C,{cells}] (YOLOv8 / YOLO11) or [1,K≤1000,6] (end-to-end with NMS in the graph).");
+        $"[1,{cells},5+C] (YOLOX, raw grid), [1,N,5+C] with N > 5+C (YOLOv5 / Darknet, decoded rows), " +
+        $"[1,4+C,N] with N > 4+C (YOLOv8 / YOLO11) or [1,K≤1000,6] (end-to-end with NMS in the graph).");
 }

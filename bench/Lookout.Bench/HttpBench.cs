@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Lookout.Detection.Models;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Lookout.Bench;
+
+/// <summary>
+/// Load over loopback against the real server in its own process (so its memory can be read from /proc):
+/// p50/p99 and throughput for POST /api/v1/detect with dog.jpg at concurrency 1, 2, 4, 8, beside the bare
+/// InferenceSession.Run time measured in this run, and resident memory over 2000 requests.
+/// </summary>
+public static class HttpBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int perLevel = args.Length > 0 ? int.Parse(args[0]) : 300;
+        var serverDll = Path.Combine(BenchAssets.RepositoryRoot, "src", "Lookout.Server", "bin", "Release", "net10.0", "Lookout.Server.dll");
+        if (!File.Exists(serverDll)) { Console.Error.WriteLine($"Build the server first: dotnet build -c Release src/Lookout.Server ({serverDll} missing)"); return 1; }
+        var dog = await File.ReadAllBytesAsync(BenchAssets.Store().Resolve("dog.jpg").Path);
+
+        // Bare Run first, on an idle machine, with the server's thread count (one per core).
+        double bareRun = await MeasureBareRunAsync(dog);
+        Console.WriteLine($"bare InferenceSession.Run (yolox-nano, {Environment.ProcessorCount} threads): median {bareRun:0.00} ms → 1/Run = {1000 / bareRun:0.0} req/s");
+
+        int port = FreePort();
+        using var server = StartServer(serverDll, port);
+        try
+        {
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+            { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+            await WaitReadyAsync(http);
+            long rssStart = Rss(server.Id);
+
+            // Warm-up, then each concurrency level.
+            await LoadAsync(http, dog, 1, 30);
+            Console.WriteLine($"{"conc",4} {"requests",8} {"p50 ms",8} {"p99 ms",8} {"req/s",8} {"errors",6}");
+            var levels = new Dictionary<int, (double P50, double P99, double Rps)>();
+            int sent = 30;
+            foreach (var c in new[] { 1, 2, 4, 8 })
+            {
+                var (latencies, seconds, errors) = await LoadAsync(http, dog, c, perLevel);
+                sent += perLevel;
+                var p50 = BenchAssets.Median(latencies); var p99 = BenchAssets.Percentile(latencies, 0.99);
+                levels[c] = (p50, p99, latencies.Count / seconds);
+                Console.WriteLine($"{c,4} {latencies.Count,8} {p50,8:0.00} {p99,8:0.00} {latencies.Count / seconds,8:0.0} {errors,6}");
+            }
+
+            // Memory: keep going to 2000 requests and past, sampling resident memory.
+            var samples = new List<(int Requests, long Rss)> { (sent, Rss(server.Id)) };
+            while (sent < 3000)
+            {
+                await LoadAsync(http, dog, 4, 250);
+                sent += 250;
+                samples.Add((sent, Rss(server.Id)));
+            }
+
+            var (p50c1, _, _) = levels[1];
+            Console.WriteLine();
+            Console.WriteLine($"HTTP p50 at c=1 / bare Run      = {p50c1:0.00} / {bareRun:0.00} = {p50c1 / bareRun:0.00}x   (target ≤ 1.4)");
+            Console.WriteLine($"throughput at c=4 / (1/bare Run) = {levels[4].Rps:0.0} / {1000 / bareRun:0.0} = {levels[4].Rps * bareRun / 1000:0.00}   (target ≥ 0.9)");
+            Console.WriteLine($"p99 at c=8 / p50 at c=1         = {levels[8].P99:0.00} / {p50c1:0.00} = {levels[8].P99 / p50c1:0.00}x   (target ≤ 4)");
+            Console.WriteLine($"resident memory: start {rssStart / 1048576.0:0} MB; " + string.Join(", ", samples.Select(s => $"{s.Requests} req → {s.Rss / 1048576.0:0} MB")) + "   (target ≤ 300 MB, flat)");
+            return 0;
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static async Task<(List<double> Latencies, double Seconds, int Errors)> LoadAsync(HttpClient http, byte[] image, int concurrency, int total)
+    {
+        var latencies = new List<double>(total);
+        int next = 0, errors = 0;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= total)
+            {
+                using var form = new MultipartFormDataContent();
+                var part = new ByteArrayContent(image);
+                part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+                form.Add(part, "image", "dog.jpg");
+                var t0 = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync("/api/v1/detect", form);
+                await response.Content.ReadAsByteArrayAsync();
+                var ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                lock (latencies)
+                {
+                    if (response.StatusCode == HttpStatusCode.OK) latencies.Add(ms); else errors++;
+                }
+            }
+        }));
+        return (latencies, sw.Elapsed.TotalSeconds, errors);
+    }
+
+    private static async Task<double> MeasureBareRunAsync(byte[] dog)
+    {
+        using var catalog = new ModelCatalog(BenchAssets.Store(), new InferenceSettings());
+        var model = await catalog.GetAsync(ModelCatalog.DefaultModelName);
+        var input = new float[3 * model.InputWidth * model.InputHeight];
+        using (var decoded = new Lookout.Detection.Imaging.ImageDecoder().Decode(dog, 416))
+            Lookout.Detection.Imaging.TensorWriter.Write(decoded.Pixels, model.InputWidth, model.InputHeight, model.Preprocess, input);
+        using var value = OrtValue.CreateTensorValueFromMemory(input, [1, 3, model.InputHeight, model.InputWidth]);
+        using var runOptions = new RunOptions();
+        var times = new List<double>();
+        for (int i = 0; i < 220; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            using var outputs = model.Session.Run(runOptions, [model.InputName], [value], [model.OutputName]);
+            if (i >= 20) times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        return BenchAssets.Median(times);
+    }
+
+    private static Process StartServer(string dll, int port)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Lookout:AllowDownload=false", "--Logging:LogLevel:Default=Warning" }) psi.ArgumentList.Add(a);
+        psi.Environment["LOOKOUT_ASSET_DIRS"] = string.Join(':', Path.Combine(BenchAssets.Shared, "models"), Path.Combine(BenchAssets.Shared, "images"));
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitReadyAsync(HttpClient http)
+    {
+        for (int i = 0; i < 600; i++)
+        {
+            try { if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) return; } catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("server not ready after 60 s");
+    }
+
+    private static long Rss(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return -1;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,18 @@
+using Lookout.Bench;
+
+// Benchmarks report figures; they never fail on timing.
+//   dotnet run -c Release --project bench/Lookout.Bench -- pipeline [iterations]
+//   dotnet run -c Release --project bench/Lookout.Bench -- http [requests-per-level]
+var mode = args.FirstOrDefault() ?? "pipeline";
+return mode switch
+{
+    "pipeline" => await PipelineBench.RunAsync(args.Skip(1).ToArray()),
+    "http" => await HttpBench.RunAsync(args.Skip(1).ToArray()),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | http [requests-per-level]");
+    return 1;
+}
