@@ -41,6 +41,24 @@ public sealed class EvalCommandTests
         Assert.Contains("AP50", run.Console); // the readable tables still go to the console
     }
 
+    [Theory]
+    // Recorded once (2026-11-26) with this command; the Darknet path must keep reproducing them.
+    [InlineData("yolo-fastest-1.1", 0.1439, 0.2812, 0.1187, 0.2325)]
+    [InlineData("yolo-fastest-1.1-xl", 0.2121, 0.3951, 0.2181, 0.3213)]
+    public async Task Eval_darknet_models_on_coco128_reproduce_the_recorded_figures(string model, double ap, double ap50, double ap75, double ar100)
+    {
+        var run = await CliRunner.RunAsync("eval", "--model", model,
+            "--images", TestAssets.SharedPath("data", "coco128", "images"),
+            "--labels", TestAssets.SharedPath("data", "coco128", "labels"), "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var stats = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("stats");
+        Assert.InRange(stats.GetProperty("ap").GetDouble(), ap - Tolerance, ap + Tolerance);
+        Assert.InRange(stats.GetProperty("ap50").GetDouble(), ap50 - Tolerance, ap50 + Tolerance);
+        Assert.InRange(stats.GetProperty("ap75").GetDouble(), ap75 - Tolerance, ap75 + Tolerance);
+        Assert.InRange(stats.GetProperty("ar100").GetDouble(), ar100 - Tolerance, ar100 + Tolerance);
+    }
+
     [Fact]
     public async Task Eval_with_coco_json_maps_classes_to_coco_ids_and_gives_the_same_figures()
     {
