@@ -1,6 +1,6 @@
 // Lookout web page: upload / drop / paste a photo, see the objects, filter them, download results.
 import { fetchConfig, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
-import { drawDetections, colorFor, hitTest, tagText } from './draw.js';
+import { drawDetections, colorFor, hitTest, tagText, objectListItem } from './draw.js';
 import { toUprightJpeg, canvasToBlob, saveBlob } from './image.js';
 import { createLive } from './live.js';
 
@@ -124,22 +124,11 @@ function renderObjectsList() {
   el.objectsList.replaceChildren();
   const all = state.lastResult?.detections ?? [];
   for (const d of visible) {
-    const li = document.createElement('li');
+    const li = objectListItem(d);
     li.tabIndex = 0;
     li.dataset.index = String(all.indexOf(d));
-    li.dataset.label = d.label;
     li.dataset.score = String(d.score);
     li.setAttribute('aria-label', `${d.label}, ${Math.round(d.score * 100)} percent`);
-    const swatch = document.createElement('span');
-    swatch.className = 'swatch';
-    swatch.style.setProperty('--c', colorFor(d.class_id));
-    const name = document.createElement('span');
-    name.className = 'obj-label';
-    name.textContent = d.label;
-    const score = document.createElement('span');
-    score.className = 'obj-score';
-    score.textContent = `${Math.round(d.score * 100)}%`;
-    li.append(swatch, name, score);
     if (d === state.highlight) li.classList.add('active');
     el.objectsList.append(li);
   }

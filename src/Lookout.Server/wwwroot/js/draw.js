@@ -102,3 +102,20 @@ export function hitTest(detections, x, y) {
   }
   return best;
 }
+
+/** One row of an objects list: colour swatch, label and score, as the Photo and Live tabs both show it. */
+export function objectListItem(det) {
+  const li = document.createElement('li');
+  li.dataset.label = det.label;
+  const swatch = document.createElement('span');
+  swatch.className = 'swatch';
+  swatch.style.setProperty('--c', colorFor(det.class_id));
+  const name = document.createElement('span');
+  name.className = 'obj-label';
+  name.textContent = det.label;
+  const score = document.createElement('span');
+  score.className = 'obj-score';
+  score.textContent = `${Math.round(det.score * 100)}%`;
+  li.append(swatch, name, score);
+  return li;
+}

@@ -1,6 +1,6 @@
 // Live camera mode: frames from getUserMedia go to /api/v1/detect one at a time; boxes drawn over the video.
 import { detect } from './api.js';
-import { drawDetections, colorFor } from './draw.js';
+import { drawDetections, objectListItem } from './draw.js';
 import { canvasToBlob } from './image.js';
 
 const FRAME_MAX_SIDE = 640;
@@ -180,21 +180,7 @@ export function createLive(deps) {
     const shown = visible();
     el.count.textContent = String(shown.length);
     drawOverlay(shown);
-    el.list.replaceChildren(...shown.map((d) => {
-      const li = document.createElement('li');
-      li.dataset.label = d.label;
-      const sw = document.createElement('span');
-      sw.className = 'swatch';
-      sw.style.setProperty('--c', colorFor(d.class_id));
-      const name = document.createElement('span');
-      name.className = 'obj-label';
-      name.textContent = d.label;
-      const score = document.createElement('span');
-      score.className = 'obj-score';
-      score.textContent = `${Math.round(d.score * 100)}%`;
-      li.append(sw, name, score);
-      return li;
-    }));
+    el.list.replaceChildren(...shown.map(objectListItem));
   }
 
   function drawOverlay(shown) {
