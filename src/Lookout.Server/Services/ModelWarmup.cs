@@ -1,4 +1,8 @@
+using Lookout.Detection;
+using Lookout.Detection.Imaging;
 using Lookout.Detection.Models;
+using Lookout.Detection.Rendering;
+using SkiaSharp;
 using Microsoft.Extensions.Options;
 
 namespace Lookout.Server.Services;
@@ -21,13 +25,15 @@ public sealed class Readiness
 /// Loads the default model in the background at start-up (downloading it if allowed), so the port opens at once
 /// and /readyz turns 200 only when a request would be served at full speed.
 /// </summary>
-public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, IOptions<LookoutOptions> options, ILogger<ModelWarmup> logger) : BackgroundService
+public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, ImageDecoder decoder, AnnotationRenderer renderer,
+    IOptions<LookoutOptions> options, ILogger<ModelWarmup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
             var model = await catalog.GetAsync(options.Value.Model, stoppingToken);
+            WarmPipeline(model);
             readiness.MarkReady(model);
             logger.LogInformation("Ready: model {Model} on {Provider}", model.Name, model.ExecutionProvider);
         }
@@ -38,6 +44,29 @@ public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, IOpti
         {
             readiness.MarkFailed(ex.Message);
             logger.LogError("The default model {Model} could not be loaded; /readyz stays 503 until it can. {Reason}", options.Value.Model, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Runs the whole pipeline once on a generated photo-sized JPEG, so decoding, the tensor writer, NMS and drawing
+    /// are compiled before the first user's request rather than during it.
+    /// </summary>
+    private void WarmPipeline(DetectionModel model)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(800, 600, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(new SKColor(90, 120, 150));
+            using var paint = new SKPaint { Color = SKColors.White };
+            canvas.DrawRect(200, 150, 300, 250, paint);
+        }
+        using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
+        var detector = new Detector(model, decoder);
+        var bytes = jpeg.ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            detector.Detect(bytes);
+            detector.DetectAndAnnotate(bytes, renderer);
         }
     }
 }
