@@ -25,7 +25,9 @@ public sealed class LookoutTestServer : IAsyncDisposable
     public HttpClient Client { get; }
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<LookoutTestServer> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true, bool listenHttp = true)
+    /// <param name="configure">Runs after the test defaults, e.g. to add a logger provider that captures log lines.</param>
+    public static async Task<LookoutTestServer> StartAsync(IDictionary<string, string?>? settings = null, bool waitUntilReady = true, bool listenHttp = true,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -40,6 +42,7 @@ public sealed class LookoutTestServer : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(all);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Lookout.Cli.Infrastructure;
 using Lookout.Server;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -10,19 +11,16 @@ namespace Lookout.Cli.Commands;
 public sealed class ServeSettings : GlobalSettings
 {
     [CommandOption("-m|--model <MODEL>")]
-    [Description("The catalogue model served by default (see 'lookout models list').")]
-    [DefaultValue("yolox-nano")]
-    public string Model { get; init; } = "yolox-nano";
+    [Description("The catalogue model served by default (see 'lookout models list'); default yolox-nano.")]
+    public string? Model { get; init; }
 
     [CommandOption("-p|--port <PORT>")]
-    [Description("HTTP port (the original served on 5000). With --cert/--key this is the HTTPS port.")]
-    [DefaultValue(5000)]
-    public int Port { get; init; } = 5000;
+    [Description("HTTP port (default 5000, as the original served). With --cert/--key this is the HTTPS port.")]
+    public int? Port { get; init; }
 
     [CommandOption("--host <HOST>")]
     [Description("Address to listen on: * (all, the default), 127.0.0.1, ::1 …")]
-    [DefaultValue("*")]
-    public string Host { get; init; } = "*";
+    public string? Host { get; init; }
 
     [CommandOption("--cert <PEM>")]
     [Description("Certificate chain for HTTPS, e.g. /etc/letsencrypt/live/<domain>/fullchain.pem. Renewed files are picked up without a restart.")]
@@ -34,26 +32,23 @@ public sealed class ServeSettings : GlobalSettings
 
     [CommandOption("--provider <NAME>")]
     [Description("Execution provider: cpu (default) or cuda. An unavailable provider falls back to CPU with a log line.")]
-    [DefaultValue("cpu")]
-    public string Provider { get; init; } = "cpu";
+    public string? Provider { get; init; }
 
     [CommandOption("--threads <N>")]
     [Description("Threads per inference; 0 = one per core.")]
-    public int Threads { get; init; }
+    public int? Threads { get; init; }
 
     [CommandOption("--concurrency <N>")]
     [Description("Inferences running at once; 0 = one per core.")]
-    public int Concurrency { get; init; }
+    public int? Concurrency { get; init; }
 
     [CommandOption("--queue <N>")]
-    [Description("Requests that may wait for a slot before the server answers 503; -1 = sixteen per core.")]
-    [DefaultValue(-1)]
-    public int Queue { get; init; } = -1;
+    [Description("Requests that may wait for a slot before the server answers 503; -1 (default) = sixteen per core.")]
+    public int? Queue { get; init; }
 
     [CommandOption("--timeout <SECONDS>")]
-    [Description("Per-request deadline, queueing included.")]
-    [DefaultValue(25.0)]
-    public double Timeout { get; init; } = 25;
+    [Description("Per-request deadline in seconds, queueing included (default 25).")]
+    public double? Timeout { get; init; }
 
     [CommandOption("--archive <DIR>")]
     [Description("Keep every annotated result in DIR (off by default: nothing touches the disk).")]
@@ -79,32 +74,44 @@ public sealed class ServeCommand(CliEnvironment env) : AsyncCommand<ServeSetting
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ServeSettings settings, CancellationToken cancellationToken)
     {
-        var store = settings.CreateAssetStore();
-        var info = store.Manifest.FindModel(settings.Model)
-            ?? throw new UsageException($"No model named '{settings.Model}'. Known models: {string.Join(", ", store.Manifest.Models.Select(m => m.Name).Order())}.");
-        await ModelLoading.FetchAsync(env, store, info.Files.Values.Distinct(), env.CanShowProgress(false, false), cancellationToken);
+        // Flags win; a flag not given leaves the setting to LOOKOUT__* variables and appsettings.json, as for the
+        // server itself (so a systemd EnvironmentFile or a container's env can configure `lookout serve`).
+        var config = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .Build();
+        var modelName = settings.Model ?? config["Lookout:Model"] ?? "yolox-nano";
+        var offline = settings.Offline || string.Equals(config["Lookout:AllowDownload"], "false", StringComparison.OrdinalIgnoreCase);
 
-        var args = new List<string>
+        var store = settings.CreateAssetStore();
+        var info = store.Manifest.FindModel(modelName)
+            ?? throw new UsageException($"No model named '{modelName}'. Known models: {string.Join(", ", store.Manifest.Models.Select(m => m.Name).Order())}.");
+        // With downloads off only through the configuration, the server itself reports a missing model (/readyz).
+        if (!offline || settings.Offline)
+            await ModelLoading.FetchAsync(env, store, info.Files.Values.Distinct(), env.CanShowProgress(false, false), cancellationToken);
+
+        var args = new List<string> { "--Lookout:Model=" + modelName };
+        void Add(string key, object? value)
         {
-            "--Lookout:Model=" + settings.Model,
-            "--Lookout:ExecutionProvider=" + settings.Provider,
-            "--Lookout:IntraOpThreads=" + settings.Threads.ToString(CultureInfo.InvariantCulture),
-            "--Lookout:Limits:MaxConcurrentInferences=" + settings.Concurrency.ToString(CultureInfo.InvariantCulture),
-            "--Lookout:Limits:QueueLength=" + settings.Queue.ToString(CultureInfo.InvariantCulture),
-            "--Lookout:Limits:RequestTimeoutSeconds=" + settings.Timeout.ToString(CultureInfo.InvariantCulture),
-            "--Lookout:AllowDownload=" + (!settings.Offline).ToString(),
-        };
+            if (value is not null) args.Add($"--{key}=" + Convert.ToString(value, CultureInfo.InvariantCulture));
+        }
+        Add("Lookout:ExecutionProvider", settings.Provider);
+        Add("Lookout:IntraOpThreads", settings.Threads);
+        Add("Lookout:Limits:MaxConcurrentInferences", settings.Concurrency);
+        Add("Lookout:Limits:QueueLength", settings.Queue);
+        Add("Lookout:Limits:RequestTimeoutSeconds", settings.Timeout);
+        if (offline) Add("Lookout:AllowDownload", "false");
         for (int i = 0; i < settings.AssetDirectories.Length; i++) args.Add($"--Lookout:AssetDirectories:{i}={Path.GetFullPath(settings.AssetDirectories[i])}");
         if (settings.Certificate is not null)
         {
             args.Add("--Lookout:Https:CertificatePath=" + Path.GetFullPath(settings.Certificate));
             args.Add("--Lookout:Https:KeyPath=" + Path.GetFullPath(settings.Key!));
-            args.Add("--Lookout:Https:Port=" + settings.Port.ToString(CultureInfo.InvariantCulture));
+            Add("Lookout:Https:Port", settings.Port);
         }
         else
         {
-            args.Add("--Lookout:Port=" + settings.Port.ToString(CultureInfo.InvariantCulture));
-            args.Add("--Lookout:Host=" + settings.Host);
+            Add("Lookout:Port", settings.Port);
+            Add("Lookout:Host", settings.Host);
         }
         if (settings.Archive is not null)
         {
@@ -114,9 +121,11 @@ public sealed class ServeCommand(CliEnvironment env) : AsyncCommand<ServeSetting
         if (settings.ApiKey is not null) args.Add("--Lookout:Security:ApiKey=" + settings.ApiKey);
 
         var app = LookoutServer.Build([.. args]);
-        var scheme = settings.Certificate is null ? "http" : "https";
-        var shown = settings.Host is "*" or "0.0.0.0" or "[::]" ? "localhost" : settings.Host;
-        env.Console.MarkupLine($"Lookout is starting on [bold]{scheme}://{Markup.Escape(shown)}:{settings.Port}/[/] with model [bold]{Markup.Escape(settings.Model)}[/]. Press Ctrl+C to stop.");
+        var https = settings.Certificate is not null || !string.IsNullOrWhiteSpace(config["Lookout:Https:CertificatePath"] ?? Environment.GetEnvironmentVariable("FLASK_RUN_CERT"));
+        var port = settings.Port?.ToString(CultureInfo.InvariantCulture) ?? (https ? config["Lookout:Https:Port"] : config["Lookout:Port"]) ?? "5000";
+        var host = settings.Host ?? config["Lookout:Host"] ?? "*";
+        var shown = https || host is "*" or "0.0.0.0" or "[::]" ? "localhost" : host;
+        env.Console.MarkupLine($"Lookout is starting on [bold]{(https ? "https" : "http")}://{Markup.Escape(shown)}:{Markup.Escape(port)}/[/] with model [bold]{Markup.Escape(modelName)}[/]. Press Ctrl+C to stop.");
         await app.RunAsync();
         return ExitCodes.Success;
     }

@@ -5,7 +5,8 @@ namespace Lookout.Server;
 
 /// <summary>
 /// One structured line per request with its timings. Never image data, never an API key: only method, path
-/// (no query string, which may carry a key), status, sizes and stage times.
+/// (no query string, which may carry a key), status, sizes and stage times, plus the scheme and client address as
+/// seen after UseForwardedHeaders: behind a trusted reverse proxy they are the client's, not the proxy's.
 /// </summary>
 public sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
 {
@@ -26,16 +27,24 @@ public sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging>
             {
                 var t = outcome.Result.Timings;
                 logger.LogInformation(
-                    "{Method} {Path} {Status} {ElapsedMs:0.0} ms model={Model} image={Width}x{Height} objects={Objects} queue={QueueMs:0.0} decode={DecodeMs:0.0} preprocess={PreprocessMs:0.0} inference={InferenceMs:0.0} postprocess={PostprocessMs:0.0} render={RenderMs:0.0}",
-                    context.Request.Method, context.Request.Path.Value, status, elapsed, outcome.Result.Model, outcome.Result.ImageWidth,
+                    "{Method} {Path} {Status} {ElapsedMs:0.0} ms scheme={Scheme} client={RemoteIp} model={Model} image={Width}x{Height} objects={Objects} queue={QueueMs:0.0} decode={DecodeMs:0.0} preprocess={PreprocessMs:0.0} inference={InferenceMs:0.0} postprocess={PostprocessMs:0.0} render={RenderMs:0.0}",
+                    context.Request.Method, context.Request.Path.Value, status, elapsed, context.Request.Scheme, RemoteIp(context), outcome.Result.Model, outcome.Result.ImageWidth,
                     outcome.Result.ImageHeight, outcome.Result.Detections.Count, outcome.QueueMs, t.DecodeMs, t.PreprocessMs, t.InferenceMs,
                     t.PostprocessMs, outcome.RenderMs);
             }
             else if (!IsQuietPath(context.Request.Path))
             {
-                logger.LogInformation("{Method} {Path} {Status} {ElapsedMs:0.0} ms", context.Request.Method, context.Request.Path.Value, status, elapsed);
+                logger.LogInformation("{Method} {Path} {Status} {ElapsedMs:0.0} ms scheme={Scheme} client={RemoteIp}", context.Request.Method,
+                    context.Request.Path.Value, status, elapsed, context.Request.Scheme, RemoteIp(context));
             }
         }
+    }
+
+    private static string RemoteIp(HttpContext context)
+    {
+        var ip = context.Connection.RemoteIpAddress;
+        if (ip is null) return "-";
+        return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
     }
 
     // Probes and scrapes every few seconds would drown the log.
