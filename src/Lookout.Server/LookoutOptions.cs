@@ -29,6 +29,12 @@ public sealed class LookoutOptions
     public PageOptions Page { get; set; } = new();
     public SecurityOptions Security { get; set; } = new();
 
+    /// <summary>
+    /// Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For/Proto/Host headers are believed, besides
+    /// loopback. Behind a Kubernetes ingress, name the pod network; never name networks that untrusted clients reach.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     [Range(1, 100)] public int JpegQuality { get; set; } = 80;
     public string? FontPath { get; set; }
 }

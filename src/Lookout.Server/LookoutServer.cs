@@ -72,9 +72,15 @@ public static class LookoutServer
         builder.Services.Configure<ForwardedHeadersOptions>(f =>
         {
             f.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-            // Trust the proxies on loopback only unless the operator names more (ForwardedHeaders:KnownProxies).
+            // X-Forwarded-* is believed only from loopback proxies, plus any the operator names
+            // (Lookout:TrustedProxies: addresses like 10.0.0.5 or networks like 10.0.0.0/8 for a cluster's ingress).
             f.KnownProxies.Add(System.Net.IPAddress.Loopback);
             f.KnownProxies.Add(System.Net.IPAddress.IPv6Loopback);
+            foreach (var entry in options.TrustedProxies)
+            {
+                if (entry.Contains('/')) f.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(entry));
+                else f.KnownProxies.Add(System.Net.IPAddress.Parse(entry));
+            }
         });
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();

@@ -19,11 +19,19 @@ public sealed class ConfiguredServerTests
     {
         await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?> { ["Lookout:Limits:MaxUploadBytes"] = "100000" });
 
-        var big = await server.Client.PostAsync("/api/v1/detect", LookoutTestServer.Form("image", TestAssets.Bytes("dog.jpg")));
+        // Expect: 100-continue, as clients sending large bodies do: the server refuses before the body is sent,
+        // instead of racing the client's upload with an early 413 and a closed connection.
+        async Task<HttpResponseMessage> Post(string url, HttpContent content)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+            request.Headers.ExpectContinue = true;
+            return await server.Client.SendAsync(request);
+        }
+        var big = await Post("/api/v1/detect", LookoutTestServer.Form("image", TestAssets.Bytes("dog.jpg")));
         var raw = new ByteArrayContent(TestAssets.Bytes("street.jpg"));
         raw.Headers.ContentType = new("image/jpeg");
-        var bigRaw = await server.Client.PostAsync("/api/v1/detect", raw);
-        var deepstack = await server.Client.PostAsync("/v1/vision/detection", LookoutTestServer.Form("image", TestAssets.Bytes("dog.jpg")));
+        var bigRaw = await Post("/api/v1/detect", raw);
+        var deepstack = await Post("/v1/vision/detection", LookoutTestServer.Form("image", TestAssets.Bytes("dog.jpg")));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, big.StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, bigRaw.StatusCode);
@@ -208,6 +216,7 @@ public sealed class ConfiguredServerTests
     [Theory]
     [InlineData("Lookout:Limits:RequestTimeoutSeconds", "-1", "RequestTimeoutSeconds")]
     [InlineData("Lookout:ExecutionProvider", "tpu", "ExecutionProvider")]
+    [InlineData("Lookout:TrustedProxies:0", "not-an-address", "TrustedProxies")]
     [InlineData("Lookout:Https:CertificatePath", "/nowhere/fullchain.pem", "KeyPath")]
     public async Task Bad_settings_stop_start_up_with_a_message_naming_them(string key, string value, string named)
     {

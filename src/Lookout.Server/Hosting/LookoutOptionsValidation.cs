@@ -25,6 +25,9 @@ public sealed class LookoutOptionsValidation : IValidateOptions<LookoutOptions>
         }
         if (options.Cors.AllowedOrigins.Any(o => o != "*" && !Uri.TryCreate(o, UriKind.Absolute, out _)))
             failures.Add($"Lookout:Cors:AllowedOrigins must be '*' or absolute origins like https://example.org; got {string.Join(", ", options.Cors.AllowedOrigins)}.");
+        foreach (var proxy in options.TrustedProxies)
+            if (!(proxy.Contains('/') ? System.Net.IPNetwork.TryParse(proxy, out _) : System.Net.IPAddress.TryParse(proxy, out _)))
+                failures.Add($"Lookout:TrustedProxies: '{proxy}' is neither an IP address nor a CIDR network (e.g. 10.0.0.0/8).");
         foreach (var dir in options.AssetDirectories.Where(d => !Directory.Exists(d)))
             failures.Add($"Lookout:AssetDirectories names '{dir}', which does not exist.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
