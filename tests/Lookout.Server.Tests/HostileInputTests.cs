@@ -14,6 +14,7 @@ namespace Lookout.Server.Tests;
 /// multipart framing, wrong content types, a slow-body client. Every case must end in a 4xx (or a 200 where the
 /// damage leaves a decodable image), never a 5xx, and a good request must succeed after it.
 /// </summary>
+[Collection(IsolatedCollection.Name)]
 public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
 {
     // 2 MiB instead of the default 20 MiB so the oversized-part cases stay cheap to send; everything else default.
@@ -168,6 +169,29 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         await AssertGoodRequestSucceeds(_server.Client, "after the refused body");
     }
 
+    [Theory]
+    [InlineData("boundary-over-70-chars")] // 200 characters: past the reader's 128 as well as RFC 2046's 70
+    [InlineData("20kb-part-header")]
+    [InlineData("100-text-fields")]
+    public async Task Framing_past_the_form_readers_limits_is_a_bad_request_not_too_large(string kind)
+    {
+        var jpeg = HostileCorpus.Seeds[ImageFormat.Jpeg];
+        string b = kind == "boundary-over-70-chars" ? new string('x', 200) : "bnd";
+        byte[] Part(string name, byte[] data, string extra = "") =>
+            [.. Encoding.ASCII.GetBytes($"--{b}\r\n{extra}Content-Disposition: form-data; name=\"{name}\"; filename=\"a.jpg\"\r\n\r\n"), .. data, .. "\r\n"u8];
+        byte[] body = kind switch
+        {
+            "20kb-part-header" => [.. Part("image", jpeg, $"X-Padding: {new string('a', 20_000)}\r\n"), .. Encoding.ASCII.GetBytes($"--{b}--\r\n")],
+            "100-text-fields" => [.. Enumerable.Range(0, 100).SelectMany(i => Encoding.ASCII.GetBytes($"--{b}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nx\r\n")),
+                .. Part("image", jpeg), .. Encoding.ASCII.GetBytes($"--{b}--\r\n")],
+            _ => [.. Part("image", jpeg), .. Encoding.ASCII.GetBytes($"--{b}--\r\n")],
+        };
+        using var response = await _server.Client.PostAsync("/api/v1/detect", Raw(body, $"multipart/form-data; boundary={b}"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Contains("limit", text);
+    }
+
     private async Task AssertGoodRequestSucceeds(HttpClient client, string when)
     {
         HttpResponseMessage response;
@@ -320,4 +344,14 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         new Random(seed).NextBytes(bytes);
         return bytes;
     }
+}
+
+/// <summary>
+/// Tests that measure the whole test process (RSS) or need the cores to themselves: xUnit runs this collection
+/// after the parallel ones, alone, so another class's server cannot show up in the numbers.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class IsolatedCollection
+{
+    public const string Name = "isolated (process-wide measurements)";
 }

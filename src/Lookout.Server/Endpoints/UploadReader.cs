@@ -38,7 +38,10 @@ public static class UploadReader
             }
             catch (InvalidDataException ex)
             {
-                throw ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                // Only the size limits make an upload too large; the form reader's other limits (boundary length,
+                // part header size and count, field count) are broken or abusive framing: 400 with its own message.
+                throw ex.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase)
+                      || ex.Message.Contains("value length limit", StringComparison.OrdinalIgnoreCase)
                     ? TooLarge(request, request.ContentLength ?? -1, maxBytes)
                     : new UploadException(StatusCodes.Status400BadRequest, $"The multipart body is malformed: {ex.Message}");
             }
