@@ -13,11 +13,24 @@ internal static class HeaderDimensions
     {
         ImageFormat.Png when data.Length >= 24 => (BinaryPrimitives.ReadUInt32BigEndian(data[16..]), BinaryPrimitives.ReadUInt32BigEndian(data[20..])),
         ImageFormat.Gif when data.Length >= 10 => (BinaryPrimitives.ReadUInt16LittleEndian(data[6..]), BinaryPrimitives.ReadUInt16LittleEndian(data[8..])),
-        ImageFormat.Bmp when data.Length >= 26 => (Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[18..])), Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(data[22..]))),
+        ImageFormat.Bmp => Bmp(data),
         ImageFormat.WebP => WebP(data),
         ImageFormat.Jpeg => Jpeg(data),
         _ => null,
     };
+
+    private static (long, long)? Bmp(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 18) return null;
+        // The DIB header's own size says which layout follows. OS/2 1.x's BITMAPCOREHEADER (12 bytes) keeps 16-bit
+        // dimensions; every later header 32-bit ones. Any other size is not a bitmap header at all (text that
+        // merely starts with "BM"): leave it to the codec, which calls it corrupt, instead of reading a size from it.
+        uint headerSize = BinaryPrimitives.ReadUInt32LittleEndian(d[14..]);
+        if (headerSize == 12)
+            return d.Length >= 22 ? (BinaryPrimitives.ReadUInt16LittleEndian(d[18..]), BinaryPrimitives.ReadUInt16LittleEndian(d[20..])) : null;
+        if (headerSize is not (16 or 40 or 52 or 56 or 64 or 108 or 124) || d.Length < 26) return null;
+        return (Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(d[18..])), Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(d[22..])));
+    }
 
     private static (long, long)? WebP(ReadOnlySpan<byte> d)
     {
@@ -25,9 +38,10 @@ internal static class HeaderDimensions
         var chunk = d[12..16];
         if (chunk.SequenceEqual("VP8X"u8))
             return (1 + (d[24] | d[25] << 8 | d[26] << 16), 1 + (d[27] | d[28] << 8 | d[29] << 16));
-        if (chunk.SequenceEqual("VP8 "u8))
+        // Lossy and lossless bitstreams carry a signature before their size; without it the bytes are not a size.
+        if (chunk.SequenceEqual("VP8 "u8) && d[23] == 0x9D && d[24] == 0x01 && d[25] == 0x2A)
             return (BinaryPrimitives.ReadUInt16LittleEndian(d[26..]) & 0x3FFF, BinaryPrimitives.ReadUInt16LittleEndian(d[28..]) & 0x3FFF);
-        if (chunk.SequenceEqual("VP8L"u8) && d.Length >= 25)
+        if (chunk.SequenceEqual("VP8L"u8) && d.Length >= 25 && d[20] == 0x2F)
         {
             uint bits = BinaryPrimitives.ReadUInt32LittleEndian(d[21..]);
             return (1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF));

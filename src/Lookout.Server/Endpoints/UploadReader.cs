@@ -20,7 +20,7 @@ public static class UploadReader
     public static async Task<Upload> ReadAsync(HttpRequest request, IReadOnlyList<string> partNames, long maxBytes, bool allowRawBody, CancellationToken cancellationToken)
     {
         if (request.ContentLength > maxBytes + MultipartAllowance)
-            throw TooLarge(request.ContentLength.Value, maxBytes);
+            throw TooLarge(request, request.ContentLength.Value, maxBytes);
 
         if (request.HasFormContentType)
         {
@@ -32,14 +32,26 @@ public static class UploadReader
             catch (BadHttpRequestException ex)
             {
                 throw ex.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? TooLarge(request.ContentLength ?? -1, maxBytes)
-                    : new UploadException(StatusCodes.Status400BadRequest, $"The form could not be read: {ex.Message}");
+                    ? TooLarge(request, request.ContentLength ?? -1, maxBytes)
+                    : new UploadException(ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : StatusCodes.Status400BadRequest,
+                        $"The form could not be read: {ex.Message}");
             }
             catch (InvalidDataException ex)
             {
-                throw ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
-                    ? TooLarge(request.ContentLength ?? -1, maxBytes)
+                // Only the size limits make an upload too large; the form reader's other limits (boundary length,
+                // part header size and count, field count) are broken or abusive framing: 400 with its own message.
+                throw ex.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase)
+                      || ex.Message.Contains("value length limit", StringComparison.OrdinalIgnoreCase)
+                    ? TooLarge(request, request.ContentLength ?? -1, maxBytes)
                     : new UploadException(StatusCodes.Status400BadRequest, $"The multipart body is malformed: {ex.Message}");
+            }
+            catch (IOException ex) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The multipart reader's "Unexpected end of Stream": the body ended before the closing boundary
+                // (a boundary that never closes, one that does not match the header's, or bytes that are no multipart
+                // at all). Bad framing from the client, not a server fault. (A client that left is still a cancellation.)
+                throw new UploadException(StatusCodes.Status400BadRequest,
+                    $"The multipart body ends before its closing boundary (is the boundary in the Content-Type the one used in the body?): {ex.Message}");
             }
 
             foreach (var name in partNames)
@@ -50,7 +62,7 @@ public static class UploadReader
                 if (files.Count == 1)
                 {
                     var file = files[0];
-                    if (file.Length > maxBytes) throw TooLarge(file.Length, maxBytes);
+                    if (file.Length > maxBytes) throw TooLarge(request, file.Length, maxBytes);
                     var bytes = new byte[file.Length];
                     await using var stream = file.OpenReadStream();
                     await stream.ReadExactlyAsync(bytes, cancellationToken);
@@ -89,18 +101,32 @@ public static class UploadReader
         {
             while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                if (buffer.Length + read > maxBytes) throw TooLarge(request.ContentLength ?? buffer.Length + read, maxBytes);
+                if (buffer.Length + read > maxBytes) throw TooLarge(request, request.ContentLength ?? buffer.Length + read, maxBytes);
                 buffer.Write(chunk, 0, read);
             }
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException ex)
         {
-            throw TooLarge(request.ContentLength ?? -1, maxBytes);
+            // Kestrel ends a body that breaks its rules: too large (413), too slow for MinRequestBodyDataRate (408),
+            // shorter than its Content-Length or badly chunked (400). Each is the client's fault: a 4xx, never a 500.
+            throw ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? TooLarge(request, request.ContentLength ?? -1, maxBytes)
+                : new UploadException(ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : StatusCodes.Status400BadRequest,
+                    $"The request body could not be read: {ex.Message}");
         }
         return buffer.ToArray();
     }
 
-    private static UploadException TooLarge(long size, long maxBytes) => new(StatusCodes.Status413PayloadTooLarge,
+    private static UploadException TooLarge(HttpRequest request, long size, long maxBytes)
+    {
+        // A refused body is left (partly) unread, and Kestrel drains no more than MaxRequestBodySize of it before
+        // dropping the connection after the answer. Say so, or a keep-alive client sends its next request down a
+        // socket that is about to close, and that request fails with no response.
+        request.HttpContext.Response.Headers.Connection = "close";
+        return TooLargeError(size, maxBytes);
+    }
+
+    private static UploadException TooLargeError(long size, long maxBytes) => new(StatusCodes.Status413PayloadTooLarge,
         size > 0
             ? $"The upload is {size / 1048576.0:0.#} MiB; the limit is {maxBytes / 1048576.0:0.#} MiB."
             : $"The upload is over the {maxBytes / 1048576.0:0.#} MiB limit.");
