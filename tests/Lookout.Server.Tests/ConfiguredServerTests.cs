@@ -94,6 +94,55 @@ public sealed class ConfiguredServerTests
     }
 
     [Fact]
+    public async Task A_saturated_server_refuses_before_reading_the_upload()
+    {
+        await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Lookout:Limits:MaxConcurrentInferences"] = "1",
+            ["Lookout:Limits:QueueLength"] = "0",
+        });
+        var (lease, _) = await server.Service<InferenceGate>().EnterAsync(CancellationToken.None, CancellationToken.None);
+        using (lease)
+        {
+            // A body that never finishes arriving, sent after "100 Continue" (which Kestrel sends only once the
+            // endpoint starts reading): only a server that answers without reading the upload can reply in time.
+            var stalled = new StalledContent();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/detect") { Content = stalled };
+            request.Headers.ExpectContinue = true;
+            var sw = Stopwatch.StartNew();
+            using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(10));
+            stalled.Release();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5));
+        }
+    }
+
+    /// <summary>Sends multipart headers and the first bytes of a JPEG, then waits until released.</summary>
+    private sealed class StalledContent : HttpContent
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public StalledContent() => Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=xyz");
+
+        public void Release() => _release.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync("--xyz\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"u8.ToArray());
+            await stream.WriteAsync(new byte[] { 0xFF, 0xD8, 0xFF });
+            await stream.FlushAsync();
+            await _release.Task.WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { });
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task A_request_waiting_past_its_deadline_gets_504()
     {
         await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?>

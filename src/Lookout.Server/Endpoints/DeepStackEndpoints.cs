@@ -100,6 +100,7 @@ public static class DeepStackEndpoints
         var start = Stopwatch.GetTimestamp();
         try
         {
+            detection.EnsureCapacity();
             Upload upload;
             try
             {

@@ -46,6 +46,7 @@ public static class DetectApiEndpoints
     {
         try
         {
+            detection.EnsureCapacity();
             var upload = await UploadReader.ReadAsync(context.Request, ["image", "file"], options.Value.Limits.MaxUploadBytes, allowRawBody: true, context.RequestAborted);
             var p = new RequestParameters(context.Request, upload.Form);
             var model = await detection.GetModelAsync(p.String("model"), context.RequestAborted);

@@ -30,6 +30,7 @@ public static partial class SeedCompatEndpoints
     {
         try
         {
+            detection.EnsureCapacity();
             var upload = await UploadReader.ReadAsync(context.Request, ["file"], options.Value.Limits.MaxUploadBytes, allowRawBody: false, context.RequestAborted);
             var field = ParseOrientation(upload.Form["orientation"].ToString());
             var job = new DetectionJob(upload.Image, null, new DetectionOptions { Confidence = SeedConfidence, Iou = 0.45f }, Annotate: true)

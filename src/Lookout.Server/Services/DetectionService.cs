@@ -40,6 +40,9 @@ public sealed class DetectionService(
     public TimeSpan Deadline => TimeSpan.FromSeconds(_options.Limits.RequestTimeoutSeconds);
     public string DefaultModel => _options.Model;
 
+    /// <summary>Throws <see cref="GateRefusedException"/> when no slot or queue place is free (call before reading the upload).</summary>
+    public void EnsureCapacity() => gate.ThrowIfSaturated();
+
     public bool IsCatalogueModel(string name) => catalog.Assets.Manifest.FindModel(name.Trim()) is not null;
 
     /// <summary>Resolves a request's model name to a loaded model; only catalogue names are accepted.</summary>

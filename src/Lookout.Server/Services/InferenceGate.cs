@@ -19,7 +19,6 @@ public sealed class GateRefusedException(GateRefusal reason) : Exception(reason.
 public sealed class InferenceGate : IDisposable
 {
     private readonly ConcurrencyLimiter _limiter;
-    private int _waiting;
 
     public InferenceGate(IOptions<LookoutOptions> options)
     {
@@ -36,18 +35,34 @@ public sealed class InferenceGate : IDisposable
 
     public int Concurrency { get; }
     public int QueueLength { get; }
-    public int Waiting => Volatile.Read(ref _waiting);
+    /// <summary>Requests waiting for a slot now (not counting ones being refused).</summary>
+    public int Waiting => (int)(_limiter.GetStatistics()?.CurrentQueuedCount ?? 0);
+
+    /// <summary>Every slot busy and every queue place taken: a new request would be refused.</summary>
+    public bool IsSaturated => _limiter.GetStatistics() is { CurrentAvailablePermits: 0 } stats && stats.CurrentQueuedCount >= QueueLength;
+
+    /// <summary>
+    /// Refuses at once when the gate is saturated, so an endpoint can answer 503 before reading a 20 MB upload it
+    /// would only throw away. The acquire still decides for requests that pass this early look.
+    /// </summary>
+    public void ThrowIfSaturated()
+    {
+        if (!IsSaturated) return;
+        LookoutMetrics.Rejections.WithLabels("queue_full").Inc();
+        throw new GateRefusedException(GateRefusal.QueueFull);
+    }
 
     /// <summary>Waits for a slot. <paramref name="deadline"/> fires on timeout, <paramref name="aborted"/> when the client leaves.</summary>
     public async Task<(RateLimitLease Lease, TimeSpan Waited)> EnterAsync(CancellationToken deadline, CancellationToken aborted)
     {
         var start = Stopwatch.GetTimestamp();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
-        LookoutMetrics.QueueLength.Set(Interlocked.Increment(ref _waiting));
         RateLimitLease lease;
         try
         {
-            lease = await _limiter.AcquireAsync(1, linked.Token).ConfigureAwait(false);
+            var pending = _limiter.AcquireAsync(1, linked.Token);
+            LookoutMetrics.QueueLength.Set(Waiting);
+            lease = await pending.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -55,7 +70,7 @@ public sealed class InferenceGate : IDisposable
         }
         finally
         {
-            LookoutMetrics.QueueLength.Set(Interlocked.Decrement(ref _waiting));
+            LookoutMetrics.QueueLength.Set(Waiting);
         }
         var waited = Stopwatch.GetElapsedTime(start);
         LookoutMetrics.QueueSeconds.Observe(waited.TotalSeconds);
