@@ -19,8 +19,11 @@ public sealed class LookoutOptions
     [RegularExpression("^(cpu|cuda)$", ErrorMessage = "ExecutionProvider must be 'cpu' or 'cuda'.")]
     public string ExecutionProvider { get; set; } = "cpu";
 
-    /// <summary>Threads one inference may use; 0 = one per core.</summary>
+    /// <summary>Threads a lone inference may use; 0 = one per core.</summary>
     [Range(0, 256)] public int IntraOpThreads { get; set; }
+
+    /// <summary>Threads for an inference that starts while another runs; 0 = cores ÷ concurrent inferences.</summary>
+    [Range(0, 256)] public int ConcurrentIntraOpThreads { get; set; }
 
     public LimitOptions Limits { get; set; } = new();
     public HttpsOptions Https { get; set; } = new();
