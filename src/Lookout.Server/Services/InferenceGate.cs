@@ -35,6 +35,9 @@ public sealed class InferenceGate : IDisposable
 
     public int Concurrency { get; }
     public int QueueLength { get; }
+    /// <summary>Inferences holding a slot now.</summary>
+    public int InFlight => Concurrency - (int)(_limiter.GetStatistics()?.CurrentAvailablePermits ?? Concurrency);
+
     /// <summary>Requests waiting for a slot now (not counting ones being refused).</summary>
     public int Waiting => (int)(_limiter.GetStatistics()?.CurrentQueuedCount ?? 0);
 

@@ -1,0 +1,66 @@
+using System.Net;
+using Lookout.Detection.Tests.Support;
+using Lookout.Server.Services;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Lookout.Server.Tests;
+
+public sealed class OperationalBehaviourTests
+{
+    [Fact]
+    public async Task Logs_carry_one_line_per_request_and_never_image_data_or_keys()
+    {
+        const string key = "k-SECRET-7d1f";
+        var logs = new CapturingLoggerProvider();
+        await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?> { ["Lookout:Security:ApiKey"] = key },
+            configure: b => { b.Logging.SetMinimumLevel(LogLevel.Trace); b.Logging.AddProvider(logs); });
+        var dog = TestAssets.Bytes("dog.jpg");
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/detect?annotate=true&api_key={key}") { Content = LookoutTestServer.Form("image", dog) })
+        {
+            request.Headers.Add("X-Api-Key", key);
+            Assert.Equal(HttpStatusCode.OK, (await server.Client.SendAsync(request)).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/v1/vision/detection", LookoutTestServer.Form("image", dog, fields: [("api_key", key)]))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.PostAsync("/v1/vision/detection", LookoutTestServer.Form("image", dog, fields: [("api_key", key + "x")]))).StatusCode);
+        using (var base64Body = new HttpRequestMessage(HttpMethod.Post, "/api/v1/detect") { Content = new StringContent(Convert.ToBase64String(dog), System.Text.Encoding.UTF8, "text/plain") })
+        {
+            base64Body.Headers.Add("X-Api-Key", key);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await server.Client.SendAsync(base64Body)).StatusCode);
+        }
+
+        var lines = logs.Lines.Select(l => l.Message + " " + string.Join(" ", l.Values.Select(v => $"{v.Key}={v.Value}"))).ToArray();
+        var requestLines = logs.Lines.Where(l => l.Category.EndsWith("RequestLogging")).ToArray();
+        Assert.Equal(2, requestLines.Count(l => l.Message.Contains("objects=")));
+        Assert.DoesNotContain(lines, l => l.Contains(key));
+        Assert.DoesNotContain(lines, l => l.Contains("/9j/") || l.Contains("data:image"));   // base64 JPEG
+        Assert.DoesNotContain(lines, l => l.Contains("api_key"));
+    }
+
+    [Fact]
+    public async Task Shutdown_finishes_the_requests_already_in_flight()
+    {
+        await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?> { ["Lookout:Limits:MaxConcurrentInferences"] = "1" });
+        var gate = server.Service<InferenceGate>();
+        var street = TestAssets.Bytes("street.jpg");
+        // Hold the only slot, so the three requests are accepted and queued when shutdown begins.
+        var (lease, _) = await gate.EnterAsync(CancellationToken.None, CancellationToken.None);
+        var requests = Enumerable.Range(0, 3)
+            .Select(_ => server.Client.PostAsync("/api/v1/detect?annotate=true", LookoutTestServer.Form("image", street)))
+            .ToArray();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (gate.Waiting < 3 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(3, gate.Waiting);
+
+        var stopping = server.App.StopAsync();
+        await Task.Delay(200);
+        Assert.False(stopping.IsCompleted, "the host stopped with requests still queued");
+        lease.Dispose();
+
+        var responses = await Task.WhenAll(requests);
+        await stopping;
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        foreach (var response in responses) Assert.Contains("\"label\"", await response.Content.ReadAsStringAsync());
+    }
+}
