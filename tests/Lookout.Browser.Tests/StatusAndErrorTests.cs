@@ -70,4 +70,55 @@ public sealed class StatusAndErrorTests(BrowserFixture browser, ServerFixture se
         await ScreenshotAsync(page, "error-too-large");
         Assert.Equal(0, dialogs);
     }
+
+    [Fact]
+    public async Task A_busy_server_shows_a_readable_try_again_message()
+    {
+        // The server's 503 itself is tested in Lookout.Server.Tests; here the page's handling of it, with the body
+        // and Retry-After the server sends, delivered through Playwright's network interception.
+        var page = await browser.NewPageAsync(server.BaseUrl);
+        await page.RouteAsync("**/api/v1/detect**", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 503,
+            ContentType = "application/problem+json",
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "3" },
+            Body = "{\"type\":\"https://httpstatuses.io/503\",\"title\":\"Server busy\",\"status\":503,\"detail\":\"Every inference slot and queue place is taken; try again in a moment.\"}",
+        }));
+        await OpenAsync(page);
+
+        await page.SetInputFilesAsync("#file-input", TestPaths.Asset("dog.jpg"));
+
+        var error = page.Locator("#error");
+        await Assertions.Expect(error).ToBeVisibleAsync();
+        await Assertions.Expect(error).ToHaveTextAsync(new Regex("busy", RegexOptions.IgnoreCase));
+        await Assertions.Expect(page.Locator("#processing")).ToBeHiddenAsync();
+        await ScreenshotAsync(page, "error-busy");
+    }
+
+    [Fact]
+    public async Task A_server_that_does_not_answer_in_time_shows_a_timed_out_message()
+    {
+        // A server with a 1 s deadline tells the page (via /api/v1/config) to give up after 3 s; the detect request
+        // is held back by interception so nothing answers in time.
+        await using var own = await LookoutServer.StartAsync(new Dictionary<string, string> { ["Lookout:Limits:RequestTimeoutSeconds"] = "1" });
+        var page = await browser.NewPageAsync(own.BaseUrl);
+        var release = new TaskCompletionSource();
+        await page.RouteAsync("**/api/v1/detect**", async route =>
+        {
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { });
+            try { await route.AbortAsync(); } catch (PlaywrightException) { /* the page already gave up */ }
+        });
+        await OpenAsync(page);
+        var started = DateTime.UtcNow;
+
+        await page.SetInputFilesAsync("#file-input", TestPaths.Asset("dog.jpg"));
+
+        var error = page.Locator("#error");
+        await Assertions.Expect(error).ToHaveTextAsync(new Regex("did not answer|took too long|timed? ?out", RegexOptions.IgnoreCase),
+            new LocatorAssertionsToHaveTextOptions { Timeout = 15_000 });
+        var waited = (DateTime.UtcNow - started).TotalSeconds;
+        release.TrySetResult();
+        await ScreenshotAsync(page, "error-timeout");
+        Assert.InRange(waited, 2.5, 12);
+    }
 }

@@ -106,10 +106,12 @@ public static class DetectApiEndpoints
     }
 
     public sealed record ExampleEntry(string Name, string Url);
-    public sealed record ConfigResponse(int MaxSide, long MaxUploadBytes, float DefaultConf, string DefaultModel, IReadOnlyList<ExampleEntry> Examples);
+    public sealed record ConfigResponse(int MaxSide, long MaxUploadBytes, float DefaultConf, string DefaultModel, double RequestTimeoutSeconds,
+        IReadOnlyList<ExampleEntry> Examples);
 
     private static IResult Config(IOptions<LookoutOptions> options) => new BufferedJson(new ConfigResponse(
         options.Value.Page.MaxSide, options.Value.Limits.MaxUploadBytes, DetectionOptions.DefaultConfidence, options.Value.Model,
+        options.Value.Limits.RequestTimeoutSeconds,
         ExampleEndpoints.Examples.Select(e => new ExampleEntry(Path.GetFileNameWithoutExtension(e), "/examples/" + e)).ToArray()), 200);
 }
 

@@ -7,6 +7,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   max_side: 1280,
   max_upload_bytes: 20 * 1024 * 1024,
   default_conf: 0.25,
+  request_timeout_seconds: 25,
   examples: [],
 });
 
@@ -33,6 +34,7 @@ export async function fetchConfig() {
       max_side: positiveNumber(cfg.max_side, DEFAULT_CONFIG.max_side),
       max_upload_bytes: positiveNumber(cfg.max_upload_bytes, DEFAULT_CONFIG.max_upload_bytes),
       default_conf: clamp01(cfg.default_conf, DEFAULT_CONFIG.default_conf),
+      request_timeout_seconds: positiveNumber(cfg.request_timeout_seconds, DEFAULT_CONFIG.request_timeout_seconds),
       examples: Array.isArray(cfg.examples) ? cfg.examples : [],
     };
   } catch {

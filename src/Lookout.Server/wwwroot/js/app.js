@@ -285,6 +285,8 @@ async function runDetection(file, name) {
       conf: REQUEST_CONF,
       signal: controller.signal,
       maxUploadBytes: state.config.max_upload_bytes,
+      // Wait as long as the server's own deadline, plus time for the upload; the original waited 25 s.
+      timeoutMs: state.config.request_timeout_seconds ? (state.config.request_timeout_seconds + 2) * 1000 : undefined,
     });
     if (id !== state.requestId) return;
     const roundTrip = performance.now() - t0;
