@@ -22,8 +22,9 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
     public DetectionResult Detect(ReadOnlySpan<byte> encoded, DetectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();
-        using var image = Decoder.Decode(encoded, minLongestSide: Math.Max(Model.InputWidth, Model.InputHeight));
-        return Detect(image, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+        DecodedImage image;
+        using (Model.EnterBusy()) image = Decoder.Decode(encoded, minLongestSide: Math.Max(Model.InputWidth, Model.InputHeight));
+        using (image) return Detect(image, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
     }
 
     /// <summary>Detects and draws the annotated JPEG at the upload's full size (decoded once, at full resolution).</summary>
@@ -31,8 +32,9 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
         CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();
-        using var image = Decoder.Decode(encoded);
-        return DetectAndAnnotate(image, renderer, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+        DecodedImage image;
+        using (Model.EnterBusy()) image = Decoder.Decode(encoded);
+        using (image) return DetectAndAnnotate(image, renderer, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
     }
 
     /// <summary>Detects in a full-resolution decoded image and draws on it (the image is changed).</summary>
@@ -41,7 +43,8 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
     {
         var result = Detect(image, options, decodeMs, cancellationToken);
         var renderStart = Stopwatch.GetTimestamp();
-        var jpeg = renderer.RenderJpeg(image.Pixels, result);
+        byte[] jpeg;
+        using (Model.EnterBusy()) jpeg = renderer.RenderJpeg(image.Pixels, result);
         return new AnnotatedDetection(result, jpeg, Stopwatch.GetElapsedTime(renderStart).TotalMilliseconds);
     }
 
@@ -52,6 +55,7 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
         options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
 
+        using var busy = Model.EnterBusy();
         var buffers = Model.RentBuffers();
         try
         {

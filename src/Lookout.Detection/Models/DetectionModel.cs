@@ -41,7 +41,7 @@ public sealed class DetectionModel : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly InferenceSession? _concurrentSession;
-    private int _inFlight;
+    private int _busy;
     private readonly string _inputName;
     private readonly string _outputName;
     private readonly long[] _inputShape;
@@ -211,6 +211,19 @@ public sealed class DetectionModel : IDisposable
         return outputs[0].GetTensorTypeAndShape().Shape;
     }
 
+    /// <summary>
+    /// Marks a request as doing CPU work for this model until disposed; <see cref="Run"/> picks its session from the
+    /// count. Each pipeline stage enters on its own, so a request counts once at any moment.
+    /// </summary>
+    internal BusyScope EnterBusy() => new(this);
+
+    internal readonly struct BusyScope : IDisposable
+    {
+        private readonly DetectionModel _model;
+        public BusyScope(DetectionModel model) { _model = model; Interlocked.Increment(ref model._busy); }
+        public void Dispose() => Interlocked.Decrement(ref _model._busy);
+    }
+
     internal InferenceBuffers RentBuffers() =>
         _buffers.TryTake(out var buffers) ? buffers : new InferenceBuffers(_inputShape, _outputShape);
 
@@ -224,8 +237,9 @@ public sealed class DetectionModel : IDisposable
         using var registration = cancellationToken.CanBeCanceled
             ? cancellationToken.Register(() => runOptions.Terminate = true)
             : default;
-        // A run that starts while another is in flight takes the narrow session, if there is one.
-        bool alone = Interlocked.Increment(ref _inFlight) == 1;
+        // While another request is busy with this model (decoding, running or drawing), take the narrow session:
+        // the cores are shared, and a wide spinning session would fight the other request for them.
+        bool alone = Volatile.Read(ref _busy) <= 1;
         try
         {
             var session = alone || _concurrentSession is null ? _session : _concurrentSession;
@@ -235,10 +249,7 @@ public sealed class DetectionModel : IDisposable
         {
             throw new OperationCanceledException(cancellationToken);
         }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
+
     }
 
     public void Dispose()
