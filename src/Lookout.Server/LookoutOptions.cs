@@ -31,6 +31,7 @@ public sealed class LookoutOptions
     public ArchiveOptions Archive { get; set; } = new();
     public PageOptions Page { get; set; } = new();
     public SecurityOptions Security { get; set; } = new();
+    public RateLimitOptions RateLimit { get; set; } = new();
 
     /// <summary>
     /// Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For/Proto/Host headers are believed, besides
@@ -108,4 +109,15 @@ public sealed class SecurityOptions
 {
     /// <summary>When set, every detection route requires this key (X-Api-Key header or DeepStack's api_key field).</summary>
     public string? ApiKey { get; set; }
+}
+
+public sealed class RateLimitOptions
+{
+    /// <summary>Detection requests each client (by address, after trusted proxies) may make per minute; 0 = off (the default).</summary>
+    [Range(0, 1_000_000)] public int RequestsPerMinute { get; set; }
+
+    /// <summary>How many requests a client may send at once before the per-minute rate applies.</summary>
+    [Range(1, 100_000)] public int Burst { get; set; } = 10;
+
+    public bool Enabled => RequestsPerMinute > 0;
 }

@@ -83,6 +83,7 @@ public static class LookoutServer
                 else f.KnownProxies.Add(System.Net.IPAddress.Parse(entry));
             }
         });
+        builder.Services.AddClientRateLimiting(options.RateLimit);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
         if (options.Https.Enabled) builder.Services.AddSingleton<CertificateReloader>();
@@ -101,6 +102,8 @@ public static class LookoutServer
         // Route only after the static files: otherwise the implicit routing at the start of the pipeline
         // matches GET / to the POST-only seed endpoint (405) and the static files never serve index.html.
         app.UseRouting();
+        // After routing: the per-client policy is endpoint metadata, known only once a route matched.
+        app.UseRateLimiter();
 
         app.MapSeedCompatEndpoints();
         app.MapDetectApiEndpoints();

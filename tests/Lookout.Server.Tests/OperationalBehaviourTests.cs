@@ -63,4 +63,40 @@ public sealed class OperationalBehaviourTests
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         foreach (var response in responses) Assert.Contains("\"label\"", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Rate_limiting_when_turned_on_answers_429_per_client_in_each_routes_shape()
+    {
+        await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Lookout:RateLimit:RequestsPerMinute"] = "1",
+            ["Lookout:RateLimit:Burst"] = "2",
+        });
+        var dog = TestAssets.Bytes("dog.jpg");
+
+        var first = await server.Client.PostAsync("/api/v1/detect", LookoutTestServer.Form("image", dog));
+        var second = await server.Client.PostAsync("/v1/vision/detection", LookoutTestServer.Form("image", dog));
+        var api = await server.Client.PostAsync("/api/v1/detect", LookoutTestServer.Form("image", dog));
+        var deepstack = await server.Client.PostAsync("/v1/vision/detection", LookoutTestServer.Form("image", dog));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, api.StatusCode);
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType!.MediaType);
+        Assert.True(api.Headers.RetryAfter!.Delta > TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.TooManyRequests, deepstack.StatusCode);
+        Assert.Contains("\"success\":false", await deepstack.Content.ReadAsStringAsync());
+        // Health, the page and the model list are never limited.
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v1/vision/custom/list")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Rate_limiting_is_off_by_default()
+    {
+        await using var server = await LookoutTestServer.StartAsync();
+        var dog = TestAssets.Bytes("dog.jpg");
+        for (int i = 0; i < 15; i++)
+            Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/api/v1/detect", LookoutTestServer.Form("image", dog))).StatusCode);
+    }
 }

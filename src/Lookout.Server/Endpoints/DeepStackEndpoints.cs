@@ -24,9 +24,10 @@ public static class DeepStackEndpoints
     public static IEndpointRouteBuilder MapDeepStackEndpoints(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").WithTags("DeepStack / CodeProject.AI");
-        v1.MapPost("/vision/detection", (HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, null))
+        var vision = v1.MapGroup("/vision").RequireRateLimiting(ClientRateLimiting.Policy);
+        vision.MapPost("/detection", (HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, null))
             .DisableAntiforgery().WithSummary("DeepStack object detection: multipart 'image', 'min_confidence', 'api_key'.");
-        v1.MapPost("/vision/custom/{model}", (string model, HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, model))
+        vision.MapPost("/custom/{model}", (string model, HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, model))
             .DisableAntiforgery().WithSummary("DeepStack custom-model detection with a named model.");
         v1.MapGet("/vision/custom/list", (ModelCatalog catalog) => new BufferedJson(
             new ModelListResponse(true, catalog.Known.Select(m => m.Name).ToArray(), ModuleId, ModuleName, "list", 0), 200) { Options = BufferedJson.AsDeclared });

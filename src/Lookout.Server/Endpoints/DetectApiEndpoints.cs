@@ -14,7 +14,7 @@ public static class DetectApiEndpoints
     public static IEndpointRouteBuilder MapDetectApiEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").WithTags("Lookout API");
-        api.MapPost("/detect", DetectAsync).DisableAntiforgery().AddEndpointFilter<ApiKeyFilter>()
+        api.MapPost("/detect", DetectAsync).DisableAntiforgery().RequireRateLimiting(ClientRateLimiting.Policy).AddEndpointFilter<ApiKeyFilter>()
             .WithSummary("Detect objects: multipart part 'image' (or 'file'), or the raw image as the body.")
             .WithDescription("Parameters (query or form): conf, iou, classes (names or ids, comma-separated), max_det, model, annotate. " +
                              "With 'Accept: image/jpeg' the annotated JPEG itself is returned.");

@@ -16,7 +16,7 @@ public static partial class SeedCompatEndpoints
 
     public static IEndpointRouteBuilder MapSeedCompatEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/", DetectAsync).DisableAntiforgery().AddEndpointFilter<ApiKeyFilter>().WithTags("Original API")
+        app.MapPost("/", DetectAsync).DisableAntiforgery().RequireRateLimiting(ClientRateLimiting.Policy).AddEndpointFilter<ApiKeyFilter>().WithTags("Original API")
             .WithSummary("Original WebsiteYOLO route: multipart 'file' (+ 'orientation') → annotated JPEG as a data URI.");
         app.MapGet("/status_check", () => Results.Text("GET request received", "text/html", statusCode: 200))
             .WithTags("Original API").WithSummary("Liveness check the original page polled.");

@@ -14,6 +14,7 @@ public sealed class LookoutOptionsValidation : IValidateOptions<LookoutOptions>
         Check(options.Https, "Lookout:Https", failures);
         Check(options.Archive, "Lookout:Archive", failures);
         Check(options.Page, "Lookout:Page", failures);
+        Check(options.RateLimit, "Lookout:RateLimit", failures);
 
         var https = options.Https;
         if (string.IsNullOrWhiteSpace(https.CertificatePath) != string.IsNullOrWhiteSpace(https.KeyPath))
