@@ -17,6 +17,8 @@ if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | gre
   fi
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Two glibc malloc arenas keep native memory from fragmenting under load (see src/Lookout.Server/Hosting/MallocArenas.cs).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 
 # Annotated images need a bold sans font; without one Lookout refuses to start rather than draw empty tags.
 if ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf >/dev/null 2>&1 && [ -z "${LOOKOUT_FONT:-}" ]; then

@@ -39,6 +39,7 @@ public static class LookoutServer
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        MallocArenas.Limit();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
