@@ -22,9 +22,8 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
     public DetectionResult Detect(ReadOnlySpan<byte> encoded, DetectionOptions? options = null, CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();
-        DecodedImage image;
-        using (Model.EnterBusy()) image = Decoder.Decode(encoded, minLongestSide: Math.Max(Model.InputWidth, Model.InputHeight));
-        using (image) return Detect(image, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+        using var image = Decode(encoded, forDrawing: false);
+        return Detect(image, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
     }
 
     /// <summary>Detects and draws the annotated JPEG at the upload's full size (decoded once, at full resolution).</summary>
@@ -32,9 +31,22 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
         CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();
-        DecodedImage image;
-        using (Model.EnterBusy()) image = Decoder.Decode(encoded);
-        using (image) return DetectAndAnnotate(image, renderer, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+        using var image = Decode(encoded, forDrawing: true);
+        return DetectAndAnnotate(image, renderer, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+    }
+
+    /// <summary>
+    /// Decodes for this model: at full size when the picture will be drawn on and returned, else at the reduced
+    /// JPEG scale that still covers the model input. <paramref name="orientationIfUntagged"/> (EXIF 1–8) turns a
+    /// file that carries no orientation of its own, for clients that send sideways pixels and the orientation
+    /// apart; a file's own EXIF always wins, so a photo is never turned twice.
+    /// </summary>
+    public DecodedImage Decode(ReadOnlySpan<byte> encoded, bool forDrawing, int? orientationIfUntagged = null)
+    {
+        using var busy = Model.EnterBusy();
+        var image = Decoder.Decode(encoded, forDrawing ? null : Math.Max(Model.InputWidth, Model.InputHeight));
+        if (orientationIfUntagged is not (> 1 and <= 8) || image.ExifOrientation != 1) return image;
+        using (image) return image.Reorient(orientationIfUntagged.Value);
     }
 
     /// <summary>Detects in a full-resolution decoded image and draws on it (the image is changed).</summary>

@@ -11,14 +11,21 @@ public sealed class ImageDecoder(DecodeLimits? limits = null)
     public DecodeLimits Limits { get; } = limits ?? DecodeLimits.Default;
 
     /// <summary>Reads format and upright dimensions from the header alone.</summary>
-    public (ImageFormat Format, int Width, int Height, int ExifOrientation) ReadHeader(ReadOnlySpan<byte> encoded)
+    public unsafe (ImageFormat Format, int Width, int Height, int ExifOrientation) ReadHeader(ReadOnlySpan<byte> encoded)
     {
         var format = CheckBytes(encoded);
-        using var data = SKData.CreateCopy(encoded);
-        using var codec = OpenCodec(data, format);
-        var (w, h) = UprightSize(codec.Info.Width, codec.Info.Height, codec.EncodedOrigin);
-        return (format, w, h, (int)codec.EncodedOrigin);
+        fixed (byte* bytes = encoded)
+        {
+            using var data = WrapPinned(bytes, encoded.Length);
+            using var codec = OpenCodec(data, format);
+            var (w, h) = UprightSize(codec.Info.Width, codec.Info.Height, codec.EncodedOrigin);
+            return (format, w, h, (int)codec.EncodedOrigin);
+        }
     }
+
+    // Skia reads the caller's bytes in place: an upload of up to 20 MB is not copied again. Everything that reads
+    // the data (codec, stream) is disposed before the bytes are unpinned.
+    private static unsafe SKData WrapPinned(byte* bytes, int length) => SKData.Create((IntPtr)bytes, length);
 
     /// <summary>
     /// Decodes the image upright. When <paramref name="minLongestSide"/> is given and the format supports it (JPEG),
@@ -26,10 +33,18 @@ public sealed class ImageDecoder(DecodeLimits? limits = null)
     /// going into a 416-pixel model need not be decoded at full size. Boxes stay in full-resolution pixels
     /// through <see cref="DecodedImage.ScaleToOriginalX"/>.
     /// </summary>
-    public DecodedImage Decode(ReadOnlySpan<byte> encoded, int? minLongestSide = null)
+    public unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, int? minLongestSide = null)
     {
         var format = CheckBytes(encoded);
-        using var data = SKData.CreateCopy(encoded);
+        fixed (byte* bytes = encoded)
+        {
+            using var data = WrapPinned(bytes, encoded.Length);
+            return Decode(data, format, minLongestSide);
+        }
+    }
+
+    private DecodedImage Decode(SKData data, ImageFormat format, int? minLongestSide)
+    {
         using var codec = OpenCodec(data, format);
 
         var info = codec.Info;

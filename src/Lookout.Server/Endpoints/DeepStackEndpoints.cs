@@ -147,14 +147,15 @@ public static class DeepStackEndpoints
     internal static DetectionResponse ToResponse(DetectionOutcome outcome, HttpContext context, string command)
     {
         var r = outcome.Result;
+        // Already sorted by descending score (the result's contract), which Frigate relies on.
         var predictions = r.Detections
-            .OrderByDescending(d => d.Score)
             .Select(d => new Prediction(MathF.Round(d.Score, 4), d.Label,
                 (int)MathF.Round(d.Box.Y1), (int)MathF.Round(d.Box.X1), (int)MathF.Round(d.Box.Y2), (int)MathF.Round(d.Box.X2)))
             .ToArray();
-        var message = predictions.Length == 0
+        var labels = predictions.Select(p => p.Label).Distinct().ToArray();
+        var message = labels.Length == 0
             ? "No objects found"
-            : "Found " + string.Join(", ", predictions.Select(p => p.Label).Distinct().Take(10)) + (predictions.Select(p => p.Label).Distinct().Count() > 10 ? "..." : "");
+            : "Found " + string.Join(", ", labels.Take(10)) + (labels.Length > 10 ? "..." : "");
         int inferenceMs = (int)Math.Round(r.Timings.InferenceMs);
         int processMs = (int)Math.Round(r.Timings.TotalMs);
         int roundTrip = (int)Math.Round(outcome.TotalMs);

@@ -10,7 +10,7 @@ namespace Lookout.Server.Services;
 /// <summary>One detection asked for over HTTP, whichever route it came through.</summary>
 public sealed record DetectionJob(byte[] Image, string? Model, DetectionOptions Options, bool Annotate)
 {
-    /// <summary>An extra EXIF orientation to apply after the file's own (the seed route's field), or null.</summary>
+    /// <summary>An EXIF orientation to apply when the file carries none of its own (the seed route's field), or null.</summary>
     public int? ExtraOrientation { get; init; }
 }
 
@@ -95,28 +95,11 @@ public sealed class DetectionService(
         var detector = new Detector(model, decoder);
         // Archiving keeps annotated images, so it needs them drawn even when the client did not ask.
         bool draw = job.Annotate || archive.Enabled;
-        if (!draw && job.ExtraOrientation is null)
-            return (detector.Detect(job.Image, job.Options, cancellationToken), null, 0);
-
-        var t0 = Stopwatch.GetTimestamp();
-        // Drawing needs the upload's full size; detection alone may use a reduced-scale decode.
-        DecodedImage image = draw ? decoder.Decode(job.Image) : decoder.Decode(job.Image, Math.Max(model.InputWidth, model.InputHeight));
-        try
-        {
-            if (job.ExtraOrientation is { } extra and > 1 && image.ExifOrientation == 1)
-            {
-                var turned = image.Reorient(extra);
-                image.Dispose();
-                image = turned;
-            }
-            var decodeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
-            var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);
-            return (annotated.Result, annotated.AnnotatedJpeg, annotated.RenderMs);
-        }
-        finally
-        {
-            image.Dispose();
-        }
+        var start = Stopwatch.GetTimestamp();
+        using var image = detector.Decode(job.Image, forDrawing: draw, orientationIfUntagged: job.ExtraOrientation);
+        var decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
+        var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);
+        return (annotated.Result, annotated.AnnotatedJpeg, annotated.RenderMs);
     }
 }
