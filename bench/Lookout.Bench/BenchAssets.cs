@@ -8,12 +8,14 @@ public static class BenchAssets
     public static string RepositoryRoot { get; } = FindRoot();
     public static string Shared => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
 
-    public static AssetStore Store()
-    {
-        var options = AssetStoreOptions.FromEnvironment();
-        options.AssetDirectories.AddRange([Path.Combine(Shared, "models"), Path.Combine(Shared, "models", "darknet"), Path.Combine(Shared, "images")]);
-        return new AssetStore(options);
-    }
+    /// <summary>LOOKOUT_ASSET_DIRS, then ../shared's model and image folders.</summary>
+    public static IReadOnlyList<string> AssetDirectories { get; } =
+    [
+        .. AssetStoreOptions.SplitDirectories(Environment.GetEnvironmentVariable(AssetStoreOptions.AssetDirsVariable)),
+        Path.Combine(Shared, "models"), Path.Combine(Shared, "models", "darknet"), Path.Combine(Shared, "images"),
+    ];
+
+    public static AssetStore Store() => new(new AssetStoreOptions { AssetDirectories = [.. AssetDirectories] });
 
     public static double Median(IEnumerable<double> values) => Percentile(values, 0.5);
 

@@ -19,85 +19,74 @@ public static class HttpBench
         int perLevel = args.Length > 0 ? int.Parse(args[0]) : 300;
         // Anything after the count goes to the server, e.g. --Lookout:IntraOpThreads=1, to compare layouts.
         var serverArgs = args.Skip(1).ToArray();
-        var serverDll = Path.Combine(BenchAssets.RepositoryRoot, "src", "Lookout.Server", "bin", "Release", "net10.0", "Lookout.Server.dll");
-        if (!File.Exists(serverDll)) { Console.Error.WriteLine($"Build the server first: dotnet build -c Release src/Lookout.Server ({serverDll} missing)"); return 1; }
         var dog = await File.ReadAllBytesAsync(BenchAssets.Store().Resolve("dog.jpg").Path);
 
         // The bare Run, with all cores, in this process; measured beside each load level because this machine's
         // speed drifts with its neighbours.
         using var bare = await BareRun.CreateAsync(dog);
 
-        int port = FreePort();
-        using var server = StartServer(serverDll, port, serverArgs);
-        try
+        using var server = await ServerProcess.StartAsync(["--Logging:LogLevel:Default=Warning", .. serverArgs]);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        long rssStart = server.Rss;
+
+        // Warm-up, then each concurrency level.
+        await LoadAsync(http, dog, 1, 30);
+        bare.Measure(30);
+        Console.WriteLine($"server args: {(serverArgs.Length == 0 ? "(defaults)" : string.Join(' ', serverArgs))}");
+        Console.WriteLine($"{"conc",4} {"requests",8} {"p50 ms",8} {"p99 ms",8} {"req/s",8} {"errors",6} {"bare Run ms",12}");
+        var levels = new Dictionary<int, (double P50, double P99, double Rps, double Bare)>();
+        int sent = 30;
+        foreach (var c in new[] { 1, 2, 4, 8 })
         {
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
-            { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
-            await WaitReadyAsync(http);
-            long rssStart = Rss(server.Id);
-
-            // Warm-up, then each concurrency level.
-            await LoadAsync(http, dog, 1, 30);
-            bare.Measure(30);
-            Console.WriteLine($"server args: {(serverArgs.Length == 0 ? "(defaults)" : string.Join(' ', serverArgs))}");
-            Console.WriteLine($"{"conc",4} {"requests",8} {"p50 ms",8} {"p99 ms",8} {"req/s",8} {"errors",6} {"bare Run ms",12}");
-            var levels = new Dictionary<int, (double P50, double P99, double Rps, double Bare)>();
-            int sent = 30;
-            foreach (var c in new[] { 1, 2, 4, 8 })
+            List<double> latencies; double seconds; int errors; double bareMs;
+            if (c == 1)
             {
-                List<double> latencies; double seconds; int errors; double bareMs;
-                if (c == 1)
+                // Side by side: one bare Run, then one request, alternating, so both see the same machine.
+                latencies = []; errors = 0; var bareTimes = new List<double>();
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < perLevel; i++)
                 {
-                    // Side by side: one bare Run, then one request, alternating, so both see the same machine.
-                    latencies = []; errors = 0; var bareTimes = new List<double>();
-                    var sw = Stopwatch.StartNew();
-                    for (int i = 0; i < perLevel; i++)
-                    {
-                        bareTimes.Add(bare.Once());
-                        // A quiet gap each side: both processes' ORT workers spin briefly after a run, and on two
-                        // cores a spinning neighbour would be timed as part of the other's run.
-                        await Task.Delay(30);
-                        var (one, _, e) = await LoadAsync(http, dog, 1, 1);
-                        await Task.Delay(30);
-                        latencies.AddRange(one); errors += e;
-                    }
-                    seconds = latencies.Sum() / 1000; // throughput of the requests alone, gaps and bare Runs excluded
-                    bareMs = BenchAssets.Median(bareTimes);
+                    bareTimes.Add(bare.Once());
+                    // A quiet gap each side: both processes' ORT workers spin briefly after a run, and on two
+                    // cores a spinning neighbour would be timed as part of the other's run.
+                    await Task.Delay(30);
+                    var (one, _, e) = await LoadAsync(http, dog, 1, 1);
+                    await Task.Delay(30);
+                    latencies.AddRange(one); errors += e;
                 }
-                else
-                {
-                    double before = bare.Measure(40);
-                    (latencies, seconds, errors) = await LoadAsync(http, dog, c, perLevel);
-                    bareMs = (before + bare.Measure(40)) / 2;
-                }
-                sent += perLevel;
-                var p50 = BenchAssets.Median(latencies); var p99 = BenchAssets.Percentile(latencies, 0.99);
-                levels[c] = (p50, p99, latencies.Count / seconds, bareMs);
-                Console.WriteLine($"{c,4} {latencies.Count,8} {p50,8:0.00} {p99,8:0.00} {latencies.Count / seconds,8:0.0} {errors,6} {bareMs,12:0.00}");
+                seconds = latencies.Sum() / 1000; // throughput of the requests alone, gaps and bare Runs excluded
+                bareMs = BenchAssets.Median(bareTimes);
             }
-
-            // Memory: keep going to 2000 requests and past, sampling resident memory.
-            var samples = new List<(int Requests, long Rss)> { (sent, Rss(server.Id)) };
-            while (sent < 3000)
+            else
             {
-                await LoadAsync(http, dog, 4, 250);
-                sent += 250;
-                samples.Add((sent, Rss(server.Id)));
+                double before = bare.Measure(40);
+                (latencies, seconds, errors) = await LoadAsync(http, dog, c, perLevel);
+                bareMs = (before + bare.Measure(40)) / 2;
             }
-
-            var (p50c1, _, _, bare1) = levels[1];
-            var bare4 = levels[4].Bare;
-            Console.WriteLine();
-            Console.WriteLine($"HTTP p50 at c=1 / bare Run      = {p50c1:0.00} / {bare1:0.00} = {p50c1 / bare1:0.00}x   (target ≤ 1.4)");
-            Console.WriteLine($"throughput at c=4 / (1/bare Run) = {levels[4].Rps:0.0} / {1000 / bare4:0.0} = {levels[4].Rps * bare4 / 1000:0.00}   (target ≥ 0.9)");
-            Console.WriteLine($"p99 at c=8 / p50 at c=1         = {levels[8].P99:0.00} / {p50c1:0.00} = {levels[8].P99 / p50c1:0.00}x   (target ≤ 4)");
-            Console.WriteLine($"resident memory: start {rssStart / 1048576.0:0} MB; " + string.Join(", ", samples.Select(s => $"{s.Requests} req → {s.Rss / 1048576.0:0} MB")) + "   (target ≤ 300 MB, flat)");
-            return 0;
+            sent += perLevel;
+            var p50 = BenchAssets.Median(latencies); var p99 = BenchAssets.Percentile(latencies, 0.99);
+            levels[c] = (p50, p99, latencies.Count / seconds, bareMs);
+            Console.WriteLine($"{c,4} {latencies.Count,8} {p50,8:0.00} {p99,8:0.00} {latencies.Count / seconds,8:0.0} {errors,6} {bareMs,12:0.00}");
         }
-        finally
+
+        // Memory: keep going to 2000 requests and past, sampling resident memory.
+        var samples = new List<(int Requests, long Rss)> { (sent, server.Rss) };
+        while (sent < 3000)
         {
-            server.Kill(entireProcessTree: true);
+            await LoadAsync(http, dog, 4, 250);
+            sent += 250;
+            samples.Add((sent, server.Rss));
         }
+
+        var (p50c1, _, _, bare1) = levels[1];
+        var bare4 = levels[4].Bare;
+        Console.WriteLine();
+        Console.WriteLine($"HTTP p50 at c=1 / bare Run      = {p50c1:0.00} / {bare1:0.00} = {p50c1 / bare1:0.00}x   (target ≤ 1.4)");
+        Console.WriteLine($"throughput at c=4 / (1/bare Run) = {levels[4].Rps:0.0} / {1000 / bare4:0.0} = {levels[4].Rps * bare4 / 1000:0.00}   (target ≥ 0.9)");
+        Console.WriteLine($"p99 at c=8 / p50 at c=1         = {levels[8].P99:0.00} / {p50c1:0.00} = {levels[8].P99 / p50c1:0.00}x   (target ≤ 4)");
+        Console.WriteLine($"resident memory: start {rssStart / 1048576.0:0} MB; " + string.Join(", ", samples.Select(s => $"{s.Requests} req → {s.Rss / 1048576.0:0} MB")) + "   (target ≤ 300 MB, flat)");
+        return 0;
     }
 
     private static async Task<(List<double> Latencies, double Seconds, int Errors)> LoadAsync(HttpClient http, byte[] image, int concurrency, int total)
@@ -126,42 +115,6 @@ public static class HttpBench
         return (latencies, sw.Elapsed.TotalSeconds, errors);
     }
 
-    private static Process StartServer(string dll, int port, string[] extra)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--Lookout:AllowDownload=false", "--Logging:LogLevel:Default=Warning" }.Concat(extra)) psi.ArgumentList.Add(a);
-        psi.Environment["LOOKOUT_ASSET_DIRS"] = string.Join(':', Path.Combine(BenchAssets.Shared, "models"), Path.Combine(BenchAssets.Shared, "images"));
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http)
-    {
-        for (int i = 0; i < 600; i++)
-        {
-            try { if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) return; } catch (HttpRequestException) { }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("server not ready after 60 s");
-    }
-
-    private static long Rss(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-        return -1;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>A bare InferenceSession.Run of YOLOX-Nano with all cores, on dog.jpg's real tensor, in this process.</summary>

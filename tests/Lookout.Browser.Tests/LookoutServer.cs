@@ -60,13 +60,7 @@ public sealed partial class LookoutServer : IAsyncDisposable
             psi.WorkingDirectory = Path.GetDirectoryName(dll)!;
         }
         // The model and the example images come from the shared asset folders (never from the repository).
-        var shared = Path.GetFullPath(Path.Combine(TestPaths.RepoRoot, "..", "shared"));
-        var assetDirs = new List<string>();
-        if (Environment.GetEnvironmentVariable("LOOKOUT_ASSET_DIRS") is { Length: > 0 } given) assetDirs.Add(given);
-        assetDirs.Add(Path.Combine(shared, "models"));
-        assetDirs.Add(Path.Combine(shared, "models", "darknet"));
-        assetDirs.Add(Path.Combine(shared, "images"));
-        psi.Environment["LOOKOUT_ASSET_DIRS"] = string.Join(':', assetDirs);
+        psi.Environment["LOOKOUT_ASSET_DIRS"] = string.Join(':', Lookout.Detection.Tests.Support.TestAssets.AssetDirectories);
         if (string.IsNullOrEmpty(psi.WorkingDirectory)) psi.WorkingDirectory = TestPaths.RepoRoot;
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["DOTNET_NOLOGO"] = "1";

@@ -1,3 +1,4 @@
+using Lookout.Detection.Tests.Support;
 using System.Text.Json;
 using Microsoft.Playwright;
 using SkiaSharp;
@@ -115,7 +116,7 @@ public sealed class PhotoTests(BrowserFixture browser, ServerFixture server)
     public async Task Sideways_phone_photo_with_exif_orientation_6_is_shown_upright_with_the_dog_box_in_place()
     {
         var sideways = Path.Combine(TestPaths.ScratchDir, "dog-sideways-exif6.jpg");
-        await File.WriteAllBytesAsync(sideways, TestMedia.SidewaysJpegWithExifOrientation6(TestPaths.Asset("dog.jpg")));
+        await File.WriteAllBytesAsync(sideways, ImageFactory.JpegWithOrientation(ImageFactory.DecodeRgba(TestAssets.Bytes("dog.jpg")), 6));
         using (var stored = SKBitmap.Decode(sideways))
             Assert.True(stored.Height > stored.Width, "the generated file should store its pixels sideways (portrait)");
 

@@ -2,61 +2,9 @@ using SkiaSharp;
 
 namespace Lookout.Browser.Tests;
 
-/// <summary>Files the tests generate: a sideways phone photo with EXIF Orientation 6, a Y4M fake-camera video.</summary>
+/// <summary>Files the browser tests generate: a Y4M fake-camera video; JPEG marker checks.</summary>
 public static class TestMedia
 {
-    /// <summary>
-    /// The photo's pixels rotated 90° counter-clockwise (as a phone held sideways stores them), encoded as
-    /// JPEG, with an APP1 Exif segment saying Orientation = 6 ("rotate 90° clockwise to display").
-    /// </summary>
-    public static byte[] SidewaysJpegWithExifOrientation6(string sourceJpeg)
-    {
-        using var src = SKBitmap.Decode(sourceJpeg) ?? throw new InvalidOperationException($"Could not decode {sourceJpeg}");
-        using var rotated = new SKBitmap(src.Height, src.Width, SKColorType.Rgba8888, SKAlphaType.Premul);
-        using (var canvas = new SKCanvas(rotated))
-        {
-            // Counter-clockwise: source (x, y) lands at (y, W-1-x).
-            canvas.Translate(0, src.Width);
-            canvas.RotateDegrees(-90);
-            canvas.DrawBitmap(src, 0, 0);
-        }
-        using var image = SKImage.FromBitmap(rotated);
-        using var data = image.Encode(SKEncodedImageFormat.Jpeg, 92);
-        return InsertExifOrientation(data.ToArray(), 6);
-    }
-
-    /// <summary>Insert an APP1 Exif segment holding only IFD0 with one Orientation (0x0112) entry.</summary>
-    public static byte[] InsertExifOrientation(byte[] jpeg, ushort orientation)
-    {
-        if (jpeg.Length < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) throw new ArgumentException("Not a JPEG (no SOI).");
-        var tiff = new List<byte>();
-        tiff.AddRange("MM"u8.ToArray());            // big-endian TIFF
-        tiff.AddRange([0x00, 0x2A]);                 // magic 42
-        tiff.AddRange([0x00, 0x00, 0x00, 0x08]);     // IFD0 right after the 8-byte header
-        tiff.AddRange([0x00, 0x01]);                 // one entry
-        tiff.AddRange([0x01, 0x12]);                 // tag: Orientation
-        tiff.AddRange([0x00, 0x03]);                 // type: SHORT
-        tiff.AddRange([0x00, 0x00, 0x00, 0x01]);     // count 1
-        tiff.AddRange([(byte)(orientation >> 8), (byte)orientation, 0x00, 0x00]); // value, left-justified
-        tiff.AddRange([0x00, 0x00, 0x00, 0x00]);     // no next IFD
-
-        var payload = new List<byte>();
-        payload.AddRange("Exif\0\0"u8.ToArray());
-        payload.AddRange(tiff);
-        var length = payload.Count + 2;              // the length field counts itself
-        var segment = new List<byte> { 0xFF, 0xE1, (byte)(length >> 8), (byte)length };
-        segment.AddRange(payload);
-
-        // After SOI and a JFIF APP0 if there is one (APP0 must stay first for JFIF readers).
-        var insertAt = 2;
-        if (jpeg[2] == 0xFF && jpeg[3] == 0xE0) insertAt = 4 + ((jpeg[4] << 8) | jpeg[5]);
-        var result = new byte[jpeg.Length + segment.Count];
-        Buffer.BlockCopy(jpeg, 0, result, 0, insertAt);
-        segment.CopyTo(result, insertAt);
-        Buffer.BlockCopy(jpeg, insertAt, result, insertAt + segment.Count, jpeg.Length - insertAt);
-        return result;
-    }
-
     /// <summary>
     /// A YUV4MPEG2 file for Chromium's --use-file-for-fake-video-capture: the image scaled to
     /// width×height, repeated for a few frames, as I420 (4:2:0, JPEG/full-range BT.601).

@@ -138,7 +138,7 @@ public sealed class AssetStoreTests : IDisposable
 
         public LoopbackFileServer(byte[]? body)
         {
-            var port = FreePort();
+            var port = Loopback.FreePort();
             Url = $"http://127.0.0.1:{port}/labels.txt";
             _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             _listener.Start();
@@ -165,13 +165,5 @@ public sealed class AssetStoreTests : IDisposable
 
         public void Dispose() => _listener.Close();
 
-        private static int FreePort()
-        {
-            var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return port;
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Lookout.Detection.Imaging;
 using Lookout.Detection.Tests.Support;
 using SkiaSharp;
@@ -27,7 +26,8 @@ public sealed class PreprocessingTests
             var tensor = new float[3 * 416 * 416];
             var box = TensorWriter.Write(image.Pixels, 416, 416, spec, tensor);
             var raw = Path.Combine(dir.FullName, "cv2.bgr");
-            RunPython(png, box.ResizedWidth, box.ResizedHeight, raw);
+            ExternalTools.RunPython("cv2_resize.py", "python3-opencv", TimeSpan.FromMinutes(1),
+                png, box.ResizedWidth.ToString(), box.ResizedHeight.ToString(), raw);
             var cv2 = File.ReadAllBytes(raw);
 
             double worst = 0;
@@ -45,18 +45,5 @@ public sealed class PreprocessingTests
         {
             dir.Delete(true);
         }
-    }
-
-    private static void RunPython(string png, int width, int height, string output)
-    {
-        var script = Path.Combine(TestAssets.RepositoryRoot, "tests", "Lookout.Detection.Tests", "cv2_resize.py");
-        const string python = "/usr/bin/python3";
-        if (!File.Exists(python)) throw new FileNotFoundException("/usr/bin/python3 with python3-opencv is needed (apt-get install python3-opencv).");
-        var psi = new ProcessStartInfo(python) { RedirectStandardError = true };
-        foreach (var a in new[] { script, png, width.ToString(), height.ToString(), output }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"cv2 reference failed: {err}");
     }
 }

@@ -282,7 +282,7 @@ public sealed class ConfiguredServerTests
             var certPath = Path.Combine(dir.FullName, "fullchain.pem");
             var keyPath = Path.Combine(dir.FullName, "privkey.pem");
             var first = WritePem(certPath, keyPath, "CN=first.lookout.test");
-            int port = FreePort();
+            int port = Loopback.FreePort();
             await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?>
             {
                 ["Lookout:Https:CertificatePath"] = certPath,
@@ -333,12 +333,6 @@ public sealed class ConfiguredServerTests
         return thumbprint!;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static Task WaitFor(Func<bool> condition) => WaitFor(() => Task.FromResult(condition()));
 

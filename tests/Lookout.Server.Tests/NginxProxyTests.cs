@@ -66,7 +66,7 @@ public sealed class NginxProxyTests
     public async Task Plain_http_on_the_proxy_redirects_to_https()
     {
         // The redirect is nginx's own answer: no Lookout behind it is needed.
-        await using var nginx = await NginxProcess.StartAsync(FreePort());
+        await using var nginx = await NginxProcess.StartAsync(Loopback.FreePort());
 
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
         using var response = await http.GetAsync($"http://127.0.0.1:{nginx.HttpPort}/status_check?x=1");
@@ -107,7 +107,7 @@ public sealed class NginxProxyTests
             await File.WriteAllTextAsync(certPath, certificate.ExportCertificatePem());
             using (var key = certificate.GetECDsaPrivateKey()!) await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
 
-            int httpsPort = FreePort(), httpPort = FreePort();
+            int httpsPort = Loopback.FreePort(), httpPort = Loopback.FreePort();
             var site = FillTemplate(await File.ReadAllTextAsync(TemplatePath()), new Dictionary<string, string>
             {
                 ["LOOKOUT_DOMAIN"] = "localhost 127.0.0.1",
@@ -270,12 +270,6 @@ public sealed class NginxProxyTests
         throw new FileNotFoundException("deploy/nginx/lookout.conf was not found above " + AppContext.BaseDirectory);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static X509Certificate2 CreateCertificate()
     {

@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 namespace Lookout.Server.Tests;
 
 /// <summary>
-/// The short CI version of bench/Lookout.Soak: a few seconds of more load than a deliberately small server
-/// (1 inference slot, 4 queue places) can take. The long run is <c>dotnet run -c Release --project bench/Lookout.Soak</c>.
+/// The short CI version of the soak bench: a few seconds of more load than a deliberately small server
+/// (1 inference slot, 4 queue places) can take. The long run is <c>dotnet run -c Release --project bench/Lookout.Bench -- soak</c>.
 /// </summary>
 [Collection(IsolatedCollection.Name)]
 public sealed class SoakTests(ITestOutputHelper output)

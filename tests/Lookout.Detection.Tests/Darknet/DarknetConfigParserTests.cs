@@ -1,3 +1,4 @@
+using Lookout.Detection.Tests.Support;
 using Lookout.Detection.Darknet;
 
 namespace Lookout.Detection.Tests.Darknet;
@@ -11,7 +12,7 @@ public sealed class DarknetConfigParserTests
     [InlineData("yolov3_608x608.cfg", 608, 107, 3)]
     public void Parses_the_shared_cfgs(string fileName, int size, int layerCount, int heads)
     {
-        var config = DarknetConfigParser.ParseFile(DarknetTestAssets.Find(fileName));
+        var config = DarknetConfigParser.ParseFile(TestAssets.PathOf(fileName));
 
         Assert.Equal((size, size, 3), (config.Width, config.Height, config.Channels));
         Assert.Equal(layerCount, config.Layers.Count);
@@ -25,7 +26,7 @@ public sealed class DarknetConfigParserTests
     [Fact]
     public void Reads_yolo_fastest_details()
     {
-        var config = DarknetConfigParser.ParseFile(DarknetTestAssets.Find("yolo-fastest-1.1.cfg"));
+        var config = DarknetConfigParser.ParseFile(TestAssets.PathOf("yolo-fastest-1.1.cfg"));
 
         var first = Assert.IsType<DarknetConvolutionalLayer>(config.Layers[0]);
         Assert.Equal(new DarknetConvolutionalLayer(22, 8, 3, 2, 1, 1, true, DarknetActivation.Leaky), first);

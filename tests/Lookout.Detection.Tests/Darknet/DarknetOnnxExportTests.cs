@@ -1,3 +1,4 @@
+using Lookout.Detection.Tests.Support;
 using Lookout.Detection.Darknet;
 using Microsoft.ML.OnnxRuntime;
 
@@ -8,11 +9,11 @@ public sealed class DarknetOnnxExportTests
     [Fact]
     public void Exported_bytes_reload_from_a_file_and_give_identical_outputs()
     {
-        var model = DarknetImporter.Import(DarknetTestAssets.Find("yolo-fastest-1.1.cfg"), DarknetTestAssets.Find("yolo-fastest-1.1.weights"));
+        var model = DarknetImporter.Import(TestAssets.PathOf("yolo-fastest-1.1.cfg"), TestAssets.PathOf("yolo-fastest-1.1.weights"));
         using var temp = new TempDirectory();
         var path = temp.File("yolo-fastest-1.1.onnx");
         File.WriteAllBytes(path, model.OnnxBytes);
-        var input = DarknetTestData.LetterboxedTensor(DarknetTestAssets.Find("dog.jpg"), 320, 320);
+        var input = DarknetTestData.LetterboxedTensor(TestAssets.PathOf("dog.jpg"), 320, 320);
         int[] shape = [1, 3, 320, 320];
 
         var inMemory = OnnxRunner.Run(model.OnnxBytes, input, shape);
@@ -30,7 +31,7 @@ public sealed class DarknetOnnxExportTests
     [Fact]
     public void Class_names_go_into_the_model_metadata()
     {
-        var model = DarknetImporter.Import(DarknetTestAssets.Find("yolo-fastest-1.1.cfg"), DarknetTestAssets.Find("yolo-fastest-1.1.weights"), DarknetTestAssets.Find("coco.names"));
+        var model = DarknetImporter.Import(TestAssets.PathOf("yolo-fastest-1.1.cfg"), TestAssets.PathOf("yolo-fastest-1.1.weights"), TestAssets.PathOf("coco.names"));
         using var session = new InferenceSession(model.OnnxBytes);
 
         var names = session.ModelMetadata.CustomMetadataMap["names"];

@@ -1,3 +1,4 @@
+using Lookout.Detection.Tests.Support;
 using System.Diagnostics;
 using Lookout.Detection.Darknet;
 using Xunit.Abstractions;
@@ -23,7 +24,7 @@ public sealed class DarknetRandomWeightsAgreementTests(ITestOutputHelper output)
             "yolov3-tiny" => Write(temp, cfgName, DarknetTestConfigs.YoloV3Tiny),
             "yolov4-tiny" => Write(temp, cfgName, DarknetTestConfigs.YoloV4Tiny),
             "activations" => Write(temp, cfgName, DarknetTestConfigs.Activations),
-            _ => DarknetTestAssets.Find(cfgName),
+            _ => TestAssets.PathOf(cfgName),
         };
         var config = DarknetConfigParser.ParseFile(cfg);
         var shapes = DarknetShapes.Infer(config);

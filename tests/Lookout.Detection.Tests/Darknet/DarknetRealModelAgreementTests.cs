@@ -1,3 +1,4 @@
+using Lookout.Detection.Tests.Support;
 using Lookout.Detection.Darknet;
 using Xunit.Abstractions;
 
@@ -13,12 +14,12 @@ public sealed class DarknetRealModelAgreementTests(ITestOutputHelper output)
     [InlineData("yolo-fastest-1.1-xl", "street.jpg")]
     public void Matches_OpenCV_on_sample_image(string model, string image)
     {
-        string cfg = DarknetTestAssets.Find(model + ".cfg"), weights = DarknetTestAssets.Find(model + ".weights");
-        var imported = DarknetImporter.Import(cfg, weights, DarknetTestAssets.Find("coco.names"), new DarknetImportOptions { IncludeRawHeadOutputs = true });
+        string cfg = TestAssets.PathOf(model + ".cfg"), weights = TestAssets.PathOf(model + ".weights");
+        var imported = DarknetImporter.Import(cfg, weights, TestAssets.PathOf("coco.names"), new DarknetImportOptions { IncludeRawHeadOutputs = true });
         Assert.Equal((320, 320, 80), (imported.InputWidth, imported.InputHeight, imported.ClassCount));
         Assert.Equal("person", imported.ClassNames![0]);
 
-        var input = DarknetTestData.LetterboxedTensor(DarknetTestAssets.Find(image), imported.InputWidth, imported.InputHeight);
+        var input = DarknetTestData.LetterboxedTensor(TestAssets.PathOf(image), imported.InputWidth, imported.InputHeight);
         int[] shape = [1, 3, imported.InputHeight, imported.InputWidth];
         var ours = OnnxRunner.Run(imported.OnnxBytes, input, shape);
         var opencv = OpenCvReference.Run(cfg, weights, input, shape);

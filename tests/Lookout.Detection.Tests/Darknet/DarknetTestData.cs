@@ -1,37 +1,18 @@
 using System.Runtime.InteropServices;
 using Lookout.Detection.Darknet;
-using SkiaSharp;
+using Lookout.Detection.Imaging;
 
 namespace Lookout.Detection.Tests.Darknet;
 
 internal static class DarknetTestData
 {
-    /// <summary>RGB 0..1, CHW, letterboxed (centred on grey). Both implementations get this very
-    /// tensor, so its exact recipe does not affect the comparison.</summary>
+    /// <summary>The engine's own Darknet input tensor (RGB 0..1, CHW, letterboxed on grey). Both implementations
+    /// get this very tensor, so its exact recipe does not affect the comparison.</summary>
     public static float[] LetterboxedTensor(string imagePath, int width, int height)
     {
-        using var source = SKBitmap.Decode(imagePath) ?? throw new InvalidOperationException($"SkiaSharp could not decode {imagePath}");
-        float scale = Math.Min((float)width / source.Width, (float)height / source.Height);
-        int w = (int)Math.Round(source.Width * scale), h = (int)Math.Round(source.Height * scale);
-        using var canvasBitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
-        using (var canvas = new SKCanvas(canvasBitmap))
-        {
-            canvas.Clear(new SKColor(127, 127, 127));
-            using var image = SKImage.FromBitmap(source);
-            canvas.DrawImage(image, new SKRect((width - w) / 2f, (height - h) / 2f, (width - w) / 2f + w, (height - h) / 2f + h),
-                new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None));
-        }
-
-        var pixels = canvasBitmap.GetPixelSpan();
+        using var image = new ImageDecoder().Decode(File.ReadAllBytes(imagePath));
         var tensor = new float[3 * width * height];
-        int plane = width * height;
-        for (int i = 0; i < plane; i++)
-        {
-            tensor[i] = pixels[i * 4] / 255f;
-            tensor[plane + i] = pixels[i * 4 + 1] / 255f;
-            tensor[2 * plane + i] = pixels[i * 4 + 2] / 255f;
-        }
-
+        TensorWriter.Write(image.Pixels, width, height, PreprocessSpec.Darknet, tensor);
         return tensor;
     }
 

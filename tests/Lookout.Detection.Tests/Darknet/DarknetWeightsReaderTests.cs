@@ -1,3 +1,4 @@
+using Lookout.Detection.Tests.Support;
 using Lookout.Detection.Darknet;
 
 namespace Lookout.Detection.Tests.Darknet;
@@ -9,9 +10,9 @@ public sealed class DarknetWeightsReaderTests
     [InlineData("yolo-fastest-1.1-xl")]
     public void Real_weights_hold_exactly_what_their_cfg_needs(string model)
     {
-        var config = DarknetConfigParser.ParseFile(DarknetTestAssets.Find(model + ".cfg"));
+        var config = DarknetConfigParser.ParseFile(TestAssets.PathOf(model + ".cfg"));
         var shapes = DarknetShapes.Infer(config);
-        var weightsPath = DarknetTestAssets.Find(model + ".weights");
+        var weightsPath = TestAssets.PathOf(model + ".weights");
 
         var weights = DarknetWeightsReader.Read(weightsPath, config, shapes);
 
@@ -23,10 +24,10 @@ public sealed class DarknetWeightsReaderTests
     [Fact]
     public void A_file_one_float_short_states_expected_and_found_counts()
     {
-        var cfgPath = DarknetTestAssets.Find("yolo-fastest-1.1.cfg");
+        var cfgPath = TestAssets.PathOf("yolo-fastest-1.1.cfg");
         var config = DarknetConfigParser.ParseFile(cfgPath);
         var shapes = DarknetShapes.Infer(config);
-        var bytes = File.ReadAllBytes(DarknetTestAssets.Find("yolo-fastest-1.1.weights"));
+        var bytes = File.ReadAllBytes(TestAssets.PathOf("yolo-fastest-1.1.weights"));
         long needed = DarknetWeightsReader.CountFloats(config, shapes);
 
         var e = Assert.Throws<DarknetFormatException>(() => DarknetWeightsReader.Read(bytes.AsSpan(0, bytes.Length - 4), "yolo-fastest.weights", config, shapes));
@@ -38,7 +39,7 @@ public sealed class DarknetWeightsReaderTests
     public void A_mismatched_cfg_and_weights_pair_is_refused_by_the_importer()
     {
         var e = Assert.Throws<DarknetFormatException>(() => DarknetImporter.Import(
-            DarknetTestAssets.Find("yolo-fastest-1.1.cfg"), DarknetTestAssets.Find("yolo-fastest-1.1-xl.weights")));
+            TestAssets.PathOf("yolo-fastest-1.1.cfg"), TestAssets.PathOf("yolo-fastest-1.1-xl.weights")));
 
         Assert.Matches(@"^yolo-fastest-1\.1-xl\.weights holds \d+ floats after its header, but yolo-fastest-1\.1\.cfg needs \d+\.$", e.Message);
     }
@@ -46,8 +47,8 @@ public sealed class DarknetWeightsReaderTests
     [Fact]
     public void A_file_that_is_not_whole_floats_is_refused()
     {
-        var config = DarknetConfigParser.ParseFile(DarknetTestAssets.Find("yolo-fastest-1.1.cfg"));
-        var bytes = File.ReadAllBytes(DarknetTestAssets.Find("yolo-fastest-1.1.weights"));
+        var config = DarknetConfigParser.ParseFile(TestAssets.PathOf("yolo-fastest-1.1.cfg"));
+        var bytes = File.ReadAllBytes(TestAssets.PathOf("yolo-fastest-1.1.weights"));
 
         var e = Assert.Throws<DarknetFormatException>(() => DarknetWeightsReader.Read(bytes.AsSpan(0, bytes.Length - 1), "cut.weights", config, DarknetShapes.Infer(config)));
 

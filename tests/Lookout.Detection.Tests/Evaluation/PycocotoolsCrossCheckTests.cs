@@ -1,6 +1,5 @@
-using System.Diagnostics;
+using Lookout.Detection.Tests.Support;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Lookout.Detection.Evaluation;
 
@@ -16,9 +15,6 @@ public sealed class PycocotoolsCrossCheckTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("lookout-coco-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static string ReferenceScript([CallerFilePath] string thisFile = "") =>
-        Path.Combine(Path.GetDirectoryName(thisFile)!, "coco_reference.py");
 
     [Theory]
     [InlineData(1)]
@@ -58,29 +54,8 @@ public sealed class PycocotoolsCrossCheckTests : IDisposable
         Assert.Contains(metrics.PerCategory, c => c.AP == -1);
     }
 
-    private static string RunReference(string gtPath, string dtPath)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(ReferenceScript());
-        psi.ArgumentList.Add(gtPath);
-        psi.ArgumentList.Add(dtPath);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill();
-            throw new TimeoutException("coco_reference.py did not finish in 60 s");
-        }
-        Assert.True(process.ExitCode == 0,
-            $"coco_reference.py failed (exit {process.ExitCode}); it needs python3-numpy.\n{stderr.Result}");
-        return stdout;
-    }
+    private static string RunReference(string gtPath, string dtPath) =>
+        ExternalTools.RunPython(Path.Combine("Evaluation", "coco_reference.py"), "python3-numpy", TimeSpan.FromMinutes(1), gtPath, dtPath);
 
     /// <summary>
     /// ~20 images, 5 categories (ids with gaps) plus one category without objects, boxes of all sizes on a

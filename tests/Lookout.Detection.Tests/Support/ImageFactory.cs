@@ -74,6 +74,9 @@ public static class ExifWriter
         int length = payload.Count + 2;
         var segment = new List<byte> { 0xFF, 0xE1, (byte)(length >> 8), (byte)length };
         segment.AddRange(payload);
-        return [0xFF, 0xD8, .. segment, .. jpeg.AsSpan(2)];
+        // After SOI and a JFIF APP0 if there is one: APP0 must stay first for JFIF readers.
+        int insertAt = 2;
+        if (jpeg.Length > 5 && jpeg[2] == 0xFF && jpeg[3] == 0xE0) insertAt = 4 + ((jpeg[4] << 8) | jpeg[5]);
+        return [.. jpeg.AsSpan(0, insertAt), .. segment, .. jpeg.AsSpan(insertAt)];
     }
 }
