@@ -6,25 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
 
-if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
-  if [ -x "$HOME/.dotnet/dotnet" ] && "$HOME/.dotnet/dotnet" --list-sdks | grep -q '^10\.'; then
-    export PATH="$HOME/.dotnet:$PATH"
-  else
-    echo "Installing the .NET 10 SDK into ~/.dotnet (Microsoft's dotnet-install script)…"
-    curl -fsSL https://dot.net/v1/dotnet-install.sh -o /tmp/dotnet-install.sh
-    bash /tmp/dotnet-install.sh --channel 10.0 --install-dir "$HOME/.dotnet"
-    export PATH="$HOME/.dotnet:$PATH"
-  fi
-fi
+source "$root/scripts/prerequisites.sh"
+lookout_ensure_dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Two glibc malloc arenas keep native memory from fragmenting under load (see src/Lookout.Server/Hosting/MallocArenas.cs).
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 
 # Annotated images need a bold sans font; without one Lookout refuses to start rather than draw empty tags.
 if ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf >/dev/null 2>&1 && [ -z "${LOOKOUT_FONT:-}" ]; then
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-dejavu-core;
-  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq fonts-dejavu-core;
-  else echo "Install a bold sans font (apt-get install fonts-dejavu-core) or set LOOKOUT_FONT=/path/to/font.ttf" >&2; exit 1; fi
+  lookout_ensure_packages fonts-dejavu-core || { echo "Or set LOOKOUT_FONT=/path/to/a-bold-font.ttf" >&2; exit 1; }
 fi
 
 # A checkout beside the project's shared assets uses them instead of downloading.

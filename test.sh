@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: engine, CLI, server (real HTTP on loopback) and browser (Debian's chromium).
-# Needs: .NET 10 SDK, chromium, python3-opencv, imagemagick, nginx, fonts-dejavu-core (.ci/run installs them),
-# and the shared assets beside the repository (../shared) or in LOOKOUT_ASSET_DIRS.
+# On a fresh Debian machine it installs what it needs first: the .NET 10 SDK (into ~/.dotnet) and the Debian
+# packages listed in scripts/prerequisites.sh (as root, or through sudo; otherwise it stops with the apt-get line).
+# Needs the shared assets beside the repository (../shared) or in LOOKOUT_ASSET_DIRS.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
+source "$root/scripts/prerequisites.sh"
+lookout_ensure_packages "${LOOKOUT_TEST_PACKAGES[@]}"
+lookout_ensure_dotnet
 shared="$root/../shared"
 if [ -d "$shared" ]; then
   export LOOKOUT_ASSET_DIRS="${LOOKOUT_ASSET_DIRS:+$LOOKOUT_ASSET_DIRS:}$shared/models:$shared/models/darknet:$shared/images"
