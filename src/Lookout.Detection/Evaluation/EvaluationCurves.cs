@@ -149,8 +149,9 @@ public sealed class EvaluationCurves
         return new EvaluationCurves(allPrecision, ap50, pooled, best, classes);
     }
 
-    /// <summary>The largest j with ScoreThresholds[j] ≤ score; -1 below 0.</summary>
-    internal static int HighestPassedThreshold(double score)
+    /// <summary>The index of the highest of <see cref="ScoreThresholds"/> that <paramref name="score"/> reaches (the
+    /// sweep point of "score ≥ threshold" for a threshold between grid points); -1 below 0.</summary>
+    public static int HighestPassedThreshold(double score)
     {
         var t = ScoreThresholds;
         int j = (int)Math.Clamp(Math.Floor(score * 100), -1, t.Count - 1);

@@ -65,7 +65,8 @@ public sealed class OutcomeRenderer : IDisposable
         int w = Math.Max(1, (int)MathF.Round(image.Width * shrink)), h = Math.Max(1, (int)MathF.Round(image.Height * shrink));
         float scale = AnnotationRenderer.ScaleFor(w, h);
 
-        using var font = new SKFont(_typeface, 14 * scale) { Edging = SKFontEdging.Antialias };
+        // Smaller tags than AnnotationRenderer's: an evaluation image carries misses and false positives as well.
+        using var font = new SKFont(_typeface, 12 * scale) { Edging = SKFontEdging.Antialias };
         using var legendFont = new SKFont(_typeface, 13 * scale) { Edging = SKFontEdging.Antialias };
         var lm = legendFont.Metrics;
         float lineH = (lm.Descent - lm.Ascent) * 1.6f;
