@@ -169,6 +169,7 @@ internal static class ReportCharts
     /// </summary>
     public static void Confusion(string path, string model, ConfusionMatrix cm, string thresholdNote)
     {
+        _ = Font.Value;
         var labels = cm.Labels;
         int n = labels.Count;
         float cell = Math.Clamp(900f / n, 15f, 44f);
