@@ -31,8 +31,10 @@ public sealed record ClassCurves(int CategoryId, string Name, int DetectionCount
 /// precision reached at recall ≥ r, and 0 beyond the highest recall reached. Its mean over the 101 points is the
 /// category's AP50. The all-classes curve <see cref="AllClassesPrecision"/> is, at each r, the mean of those values
 /// over the categories that have ground truth, so the mean of its 101 points is exactly the reported AP50 (the mean of
-/// the per-category AP50s). The area under it by the trapezoidal rule over recall 0..1 differs from that mean by at
-/// most 0.005·(p(0) + p(1)) ≤ 0.01: the 101-point rule weighs the two end points fully, the trapezoid by half.</para>
+/// the per-category AP50s). The area under it by the trapezoidal rule over recall 0..1 (steps of 0.01) is
+/// 0.01·(Σp − (p(0) + p(1))/2) = 1.01·AP50 − (p(0) + p(1))/200, so it differs from AP50 by AP50/100 − (p(0) + p(1))/200:
+/// two terms each between 0 and 0.01, hence by at most 0.01 (the 101-point rule weighs the end points fully, the
+/// trapezoid by half).</para>
 /// <para><b>F1 against the score threshold.</b> At each threshold t of <see cref="ScoreThresholds"/> (0, 0.01, …, 1:
 /// the values a user can set as a minimum confidence) only detections with score ≥ t count. The matches need no
 /// recomputation: the matching is greedy in descending score, so the matches among the detections scored ≥ t are the
