@@ -57,12 +57,16 @@ internal static class ReportWriter
             var probe = Path.Combine(full, $".lookout-write-test-{Environment.ProcessId}");
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
-            return full;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new UsageException($"Cannot create the report folder '{directory}': {ex.Message}");
         }
+        // The fonts of the charts and of the examples: without them the report cannot be drawn, which is better
+        // found out now than after the models have run (FontNotFoundException says what to install).
+        _ = ReportCharts.FontFiles;
+        FontLocator.Load().Dispose();
+        return Path.GetFullPath(directory);
     }
 
     /// <returns>The path of index.html.</returns>
