@@ -64,7 +64,8 @@ public static class Program
             config.AddCommand<EvalCommand>("eval")
                 .WithDescription("Evaluate a model on a labelled image set (YOLO txt labels or COCO instances JSON) with the COCO metrics (AP, AP50, …).")
                 .WithExample("eval", "--model", "yolox-nano", "--images", "coco128/images", "--labels", "coco128/labels")
-                .WithExample("eval", "--images", "val2017", "--coco-json", "instances_val2017.json", "--save-detections", "dets.json");
+                .WithExample("eval", "--images", "val2017", "--coco-json", "instances_val2017.json", "--save-detections", "dets.json")
+                .WithExample("eval", "--model", "yolox-nano", "--model", "yolo-fastest-1.1", "--images", "val2017", "--coco-json", "instances_val2017.json", "--report", "report");
         });
         return await app.RunAsync(args, cancellationToken);
     }

@@ -40,6 +40,11 @@ public sealed class EvalCommandTests
         using var saved = JsonDocument.Parse(File.ReadAllText(dets));
         Assert.Equal(root.GetProperty("detection_count").GetInt32(), saved.RootElement.GetArrayLength());
         Assert.Contains("AP50", run.Console); // the readable tables still go to the console
+        // The recommended threshold ends the plain output, and is in the JSON.
+        var best = root.GetProperty("best_f1");
+        Assert.Matches(@"best F1 \d\.\d\d at score ≥ \d\.\d\d \(precision \d\.\d\d, recall \d\.\d\d, all objects\)\s*$", run.Console);
+        Assert.InRange(best.GetProperty("f1").GetDouble(), 0.3, 0.9);
+        Assert.InRange(best.GetProperty("score_threshold").GetDouble(), 0.01, 0.99);
     }
 
     [Theory]

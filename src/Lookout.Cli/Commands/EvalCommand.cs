@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Lookout.Cli.Evaluation;
 using Lookout.Cli.Infrastructure;
 using Lookout.Detection;
 using Lookout.Detection.Evaluation;
@@ -68,6 +69,24 @@ public sealed class EvalSettings : ModelSettings
     [Description("Write the detections as a COCO results JSON ([[{image_id, category_id, bbox, score}]]). Category ids are those evaluated: COCO ids with --coco-json, the model's class ids with --labels.")]
     public string? SaveDetections { get; init; }
 
+    [CommandOption("--report <DIR>")]
+    [Description("Also write a report folder: precision-recall and F1 curves, confusion matrix, per-class CSV, example images and index.html (opens from disk). With several --model, a comparison too.")]
+    public string? Report { get; init; }
+
+    [CommandOption("--report-threshold <SCORE>")]
+    [Description("Score threshold of the report's confusion matrix and example images (default: the threshold with the best F1).")]
+    public float? ReportThreshold { get; init; }
+
+    [CommandOption("--examples <N>")]
+    [Description("Example images in the report: those with most mistakes, drawn with true positives, false positives and misses.")]
+    [DefaultValue(DefaultExamples)]
+    public int Examples { get; init; } = DefaultExamples;
+
+    public const int DefaultExamples = 6;
+
+    /// <summary>eval compares several models: <c>--model A --model B</c>.</summary>
+    protected override bool AcceptsSeveralModels => true;
+
     public bool JsonOnStdout => Json && OutputFile is null;
 
     public override ValidationResult Validate()
@@ -81,126 +100,101 @@ public sealed class EvalSettings : ModelSettings
         if (Iou is <= 0 or > 1 || float.IsNaN(Iou)) return ValidationResult.Error("--iou must be greater than 0 and at most 1.");
         if (MaxDetections < 1) return ValidationResult.Error("--max-det must be at least 1.");
         if (OutputFile is not null && !Json) return ValidationResult.Error("--output needs --json.");
+        if (ReportThreshold is { } t && (t is < 0 or > 1 || float.IsNaN(t))) return ValidationResult.Error("--report-threshold must be between 0 and 1.");
+        if (ReportThreshold is not null && Report is null) return ValidationResult.Error("--report-threshold needs --report DIR.");
+        if (Examples is < 0 or > 100) return ValidationResult.Error("--examples must be between 0 and 100.");
+        if (SaveDetections is not null && Models.Length > 1) return ValidationResult.Error("--save-detections writes one model's detections: give one --model.");
         return base.Validate();
     }
 }
 
-/// <summary><c>lookout eval</c>: COCO metrics of a model on a labelled image folder.</summary>
+/// <summary>
+/// <c>lookout eval</c>: COCO metrics of one or more models on a labelled image folder, the recommended score threshold,
+/// and with <c>--report</c> a folder of curves, confusion matrix and examples. Every model is loaded before any runs:
+/// an unknown model, a missing file or a model the labels cannot score stops the command at once with exit code 1,
+/// and nothing is evaluated — a comparison without one of its models is not the comparison asked for.
+/// </summary>
 public sealed class EvalCommand(CliEnvironment env) : AsyncCommand<EvalSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, EvalSettings settings, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
         bool progress = env.CanShowProgress(settings.JsonOnStdout, settings.NoProgress);
+        var reportDirectory = settings.Report is null ? null : ReportWriter.Prepare(settings.Report);
+        var data = EvalData.Load(settings);
         using var catalog = new ModelCatalog(settings.CreateAssetStore(), new InferenceSettings { IntraOpThreads = settings.Threads });
-        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, cancellationToken);
-        var detector = new Detector(model);
         var options = new DetectionOptions { Confidence = settings.Confidence, Iou = settings.Iou, MaxDetections = settings.MaxDetections };
 
-        bool coco = settings.CocoJson is not null;
-        EvaluationDataset? cocoDataset = null;
-        List<(string ImageId, string Path)> work;
-        if (coco)
+        var detectors = new List<Detector>();
+        foreach (var name in settings.Models.DefaultIfEmpty(ModelSettings.DefaultModel))
         {
-            if (model.Names.Count != CocoCategories.Count)
-                throw new UsageException($"--coco-json maps the model's classes 0..79 to COCO ids, but {model.Name} has {model.Names.Count} classes.");
-            try { cocoDataset = CocoJson.LoadInstances(settings.CocoJson!); }
-            catch (InvalidDataException ex) { throw new UsageException(ex.Message); }
-            work = cocoDataset.Images.Select(i => (i.ImageId, Path.Combine(settings.Images!,
-                i.FileName ?? throw new UsageException($"{settings.CocoJson}: image {i.ImageId} has no file_name.")))).ToList();
-        }
-        else
-        {
-            // The same files, in the same order, as YoloLabels.Load enumerates.
-            work = Directory.EnumerateFiles(settings.Images!)
-                .Where(f => YoloLabels.ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)
-                .Select(f => (Path.GetFileNameWithoutExtension(f), f)).ToList();
-        }
-        if (work.Count == 0) throw new UsageException($"No images found in {settings.Images}.");
-
-        var detections = new List<ScoredDetection>();
-        var sizes = new Dictionary<string, (int Width, int Height)>(StringComparer.Ordinal);
-        var failures = new List<string>();
-        var detectTime = Stopwatch.StartNew();
-        await ProgressRunner.RunAsync(env.Error, progress, "Evaluating", work.Count, async step =>
-        {
-            foreach (var (imageId, path) in work)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                try
-                {
-                    var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
-                    var result = detector.Detect(bytes, options, cancellationToken);
-                    sizes[path] = (result.ImageWidth, result.ImageHeight);
-                    foreach (var d in result.Detections)
-                        detections.Add(new ScoredDetection(imageId, coco ? CocoCategories.ToCocoId(d.ClassId) : d.ClassId,
-                            new BoxXyxy(d.Box.X1, d.Box.Y1, d.Box.X2, d.Box.Y2), d.Score));
-                }
-                catch (Exception ex) when (ex is ImageDecodeException or IOException or UnauthorizedAccessException)
-                {
-                    failures.Add($"{path}: {ex.Message}");
-                }
-                step(Path.GetFileName(path));
-            }
-        });
-        detectTime.Stop();
-        if (failures.Count > 0)
-        {
-            foreach (var f in failures) env.WriteError(f);
-            env.WriteError($"{failures.Count} of {work.Count} images could not be read; an evaluation needs every image, so no figures are reported.");
-            return ExitCodes.SomeInputsFailed;
+            var model = await ModelLoading.LoadAsync(env, catalog, name, progress, cancellationToken);
+            data.CheckModel(model);
+            detectors.Add(new Detector(model));
         }
 
-        EvaluationDataset dataset;
-        if (coco)
-        {
-            dataset = cocoDataset!;
-            int mismatched = dataset.Images.Count(i => sizes[Path.Combine(settings.Images!, i.FileName!)] != (i.Width, i.Height));
-            if (mismatched > 0)
-                env.WriteWarning($"{mismatched} images decode to a size other than the JSON's width/height (EXIF rotation or a different copy); their boxes may not line up.");
-        }
-        else
-        {
-            try
-            {
-                dataset = YoloLabels.Load(settings.Images!, settings.Labels!, f => sizes[f], model.Names.Count, classNames: model.Names);
-            }
-            catch (Exception ex) when (ex is YoloLabelFormatException or InvalidDataException)
-            {
-                throw new UsageException(ex.Message);
-            }
-        }
-
-        var metrics = CocoEvaluator.Evaluate(dataset.Images, dataset.GroundTruths, detections,
-            new CocoEvaluationSettings { CategoryIds = dataset.CategoryIds });
+        var results = await EvalRunner.RunAsync(env, settings, data, detectors, options, progress, total, cancellationToken);
+        if (results is null) return ExitCodes.SomeInputsFailed;
+        var comparison = results.Count > 1 ? EvalComparison.Create(results) : null;
         total.Stop();
-
-        if (settings.SaveDetections is not null)
-        {
-            var map = coco ? null : CocoImageIdMap.Create(dataset.Images.Select(i => i.ImageId));
-            CocoJson.WriteResults(settings.SaveDetections, detections, map);
-        }
-
-        var names = dataset.Categories.GroupBy(c => c.Id).ToDictionary(g => g.Key, g => g.First().Name);
-        var report = new EvalReport(
-            model.Name, settings.Images!, settings.Labels, settings.CocoJson,
-            new EvalThresholds(settings.Confidence, settings.Iou, settings.MaxDetections),
-            dataset.Images.Count, dataset.GroundTruths.Count, detections.Count,
-            Math.Round(total.Elapsed.TotalSeconds, 3), Math.Round(detectTime.Elapsed.TotalMilliseconds / work.Count, 2),
-            new EvalStats(metrics.AP, metrics.AP50, metrics.AP75, metrics.APSmall, metrics.APMedium, metrics.APLarge,
-                metrics.AR1, metrics.AR10, metrics.AR100, metrics.ARSmall, metrics.ARMedium, metrics.ARLarge),
-            metrics.PerCategory.Select(c => new EvalClass(c.CategoryId, names.GetValueOrDefault(c.CategoryId, c.CategoryId.ToString(CultureInfo.InvariantCulture)),
-                c.AP, c.AP50, c.AP75, c.AR100, c.GroundTruthCount, c.DetectionCount)).ToList());
 
         if (settings.Json)
         {
-            var json = JsonSerializer.Serialize(report, CliJsonContext.Default.EvalReport);
+            var json = comparison is null
+                ? JsonSerializer.Serialize(results[0].Report, CliJsonContext.Default.EvalReport)
+                : JsonSerializer.Serialize(comparison, ReportJsonContext.Default.EvalComparisonReport);
             if (settings.OutputFile is null) env.Out.WriteLine(json);
             else await File.WriteAllTextAsync(settings.OutputFile, json + Environment.NewLine, cancellationToken);
         }
-        WriteTables(env.Human(settings.JsonOnStdout), report, settings.PerClass);
+        var console = env.Human(settings.JsonOnStdout);
+        if (comparison is null) WriteTables(console, results[0].Report, settings.PerClass);
+        else WriteComparison(console, comparison);
+        foreach (var r in results) console.MarkupLine(Markup.Escape(RecommendedThreshold(r.Report, several: results.Count > 1)));
+
+        if (reportDirectory is not null)
+        {
+            var run = new ReportRun(CommandLine(context), Program.Version, DateTimeOffset.UtcNow, data,
+                new EvalThresholds(settings.Confidence, settings.Iou, settings.MaxDetections), settings.ReportThreshold, settings.Examples);
+            var index = await ReportWriter.WriteAsync(reportDirectory, run, results, comparison, cancellationToken);
+            console.MarkupLine(Markup.Escape($"Report: {index}"));
+        }
         return ExitCodes.Success;
+    }
+
+    /// <summary>"best F1 0.61 at score ≥ 0.34 (precision 0.70, recall 0.55)": the min_confidence a camera user should set.</summary>
+    internal static string RecommendedThreshold(EvalReport r, bool several) =>
+        (several ? r.Model + ": " : "") + (r.BestF1 is { } b
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"best F1 {b.F1:0.00} at score ≥ {b.ScoreThreshold:0.00} (precision {b.Precision:0.00}, recall {b.Recall:0.00}, all objects)")
+            : "no detection matched an object, so there is no recommended score threshold");
+
+    private static string CommandLine(CommandContext context)
+    {
+        static string Quote(string a) => a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,+@%".Contains(c)) ? a : "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        return string.Join(' ', new[] { "lookout", context.Name }.Concat(context.Arguments.SkipWhile(a => a == context.Name).Select(Quote)));
+    }
+
+    private static void WriteComparison(IAnsiConsole console, EvalComparisonReport c)
+    {
+        static string F(double v) => v < 0 ? "—" : v.ToString("0.000", CultureInfo.InvariantCulture);
+        var table = new Table().Border(TableBorder.Rounded).Title("Comparison (same images, models taking turns image by image)")
+            .AddColumn("Model");
+        foreach (var h in new[] { "AP", "AP50", "AP75", "AP small", "AR100", "best F1", "at score ≥", "ms/image" }) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var r in c.Table)
+            table.AddRow(Markup.Escape(r.Model), F(r.Ap), F(r.Ap50), F(r.Ap75), F(r.ApSmall), F(r.Ar100),
+                r.BestF1 is { } f ? f.ToString("0.00", CultureInfo.InvariantCulture) : "—",
+                r.BestF1Threshold is { } t ? t.ToString("0.00", CultureInfo.InvariantCulture) : "—",
+                r.MsPerImage.ToString("0.0", CultureInfo.InvariantCulture));
+        console.Write(table);
+        if (c.LargestClassDifferences.Count == 0) return;
+        var diff = new Table().Border(TableBorder.Rounded)
+            .Title($"Classes where the models differ most (AP50; classes with ≥ {c.ClassDifferenceMinimumObjects} objects)")
+            .AddColumn("Class").AddColumn(new TableColumn("Objects").RightAligned());
+        foreach (var r in c.Table) diff.AddColumn(new TableColumn(Markup.Escape(r.Model)).RightAligned());
+        diff.AddColumn(new TableColumn("Spread").RightAligned());
+        foreach (var d in c.LargestClassDifferences)
+            diff.AddRow([Markup.Escape(d.Name), d.GroundTruthCount.ToString(CultureInfo.InvariantCulture), .. d.Ap50.Select(F), F(d.Spread)]);
+        console.Write(diff);
     }
 
     private static void WriteTables(IAnsiConsole console, EvalReport r, bool allClasses)
@@ -239,7 +233,10 @@ public sealed class EvalCommand(CliEnvironment env) : AsyncCommand<EvalSettings>
 public sealed record EvalReport(
     string Model, string Images, string? Labels, string? CocoJson, EvalThresholds Thresholds,
     int ImageCount, int GroundTruthCount, int DetectionCount, double Seconds, double MsPerImage,
-    EvalStats Stats, IReadOnlyList<EvalClass> PerClass);
+    EvalStats Stats, IReadOnlyList<EvalClass> PerClass, EvalBestF1? BestF1);
+
+/// <summary>The score threshold with the best F1 over all objects (IoU 0.50), and its precision and recall.</summary>
+public sealed record EvalBestF1(double ScoreThreshold, double F1, double Precision, double Recall);
 
 public sealed record EvalThresholds(float Confidence, float Iou, int MaxDetections);
 

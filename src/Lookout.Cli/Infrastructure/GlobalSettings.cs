@@ -28,10 +28,17 @@ public class GlobalSettings : CommandSettings
 /// <summary>Settings of commands that run a model.</summary>
 public class ModelSettings : GlobalSettings
 {
+    public const string DefaultModel = "yolox-nano";
+
     [CommandOption("-m|--model <MODEL>")]
-    [Description("A catalogue model name (see 'lookout models list') or the path of an .onnx file.")]
-    [DefaultValue("yolox-nano")]
-    public string Model { get; init; } = "yolox-nano";
+    [Description("A catalogue model name (see 'lookout models list') or the path of an .onnx file; default yolox-nano. 'lookout eval' takes several (--model A --model B) and compares them.")]
+    public string[] Models { get; init; } = [];
+
+    /// <summary>The model of a command that runs one.</summary>
+    public string Model => Models.Length > 0 ? Models[0] : DefaultModel;
+
+    /// <summary>Whether the command runs several models (only <c>eval</c> does).</summary>
+    protected virtual bool AcceptsSeveralModels => false;
 
     [CommandOption("--threads <N>")]
     [Description("Threads ONNX Runtime may use for one inference; 0 lets it choose (one per physical core).")]
@@ -43,5 +50,7 @@ public class ModelSettings : GlobalSettings
     public bool NoProgress { get; init; }
 
     public override Spectre.Console.ValidationResult Validate() =>
-        Threads < 0 ? Spectre.Console.ValidationResult.Error("--threads must be 0 or more.") : base.Validate();
+        Threads < 0 ? Spectre.Console.ValidationResult.Error("--threads must be 0 or more.")
+        : Models.Length > 1 && !AcceptsSeveralModels ? Spectre.Console.ValidationResult.Error("Give one --model (only 'lookout eval' compares several).")
+        : base.Validate();
 }

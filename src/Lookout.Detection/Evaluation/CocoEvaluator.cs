@@ -54,13 +54,25 @@ public static class CocoEvaluator
     }
 
     /// <summary>Evaluates detections against ground truth like pycocotools' COCOeval (bbox).</summary>
+    /// <inheritdoc cref="EvaluateDetailed" path="/param"/>
+    /// <inheritdoc cref="EvaluateDetailed" path="/exception"/>
+    public static CocoMetrics Evaluate(
+        IReadOnlyList<EvaluationImage> images,
+        IReadOnlyList<GroundTruth> groundTruths,
+        IReadOnlyList<ScoredDetection> detections,
+        CocoEvaluationSettings? settings = null) =>
+        EvaluateDetailed(images, groundTruths, detections, settings).Metrics;
+
+    /// <summary>Evaluates like <see cref="Evaluate"/> and also returns the matching behind AP50: how each detection and
+    /// ground truth was judged at IoU 0.50 and each category's precision–recall points (<see cref="CocoMatches"/>).
+    /// Curves, confusion matrices and example images are derived from these, so they agree with the metric.</summary>
     /// <param name="images">All images of the evaluation set (pycocotools' imgIds); images without ground
     /// truth count, their detections are false positives.</param>
     /// <param name="groundTruths">Ground-truth objects; each must refer to an image of <paramref name="images"/>.</param>
     /// <param name="detections">Detections; each must refer to an image of <paramref name="images"/>.</param>
     /// <param name="settings">Options; null for the defaults.</param>
     /// <exception cref="ArgumentException">Duplicate image ids, an unknown image id, or a non-finite box or score.</exception>
-    public static CocoMetrics Evaluate(
+    public static CocoEvaluation EvaluateDetailed(
         IReadOnlyList<EvaluationImage> images,
         IReadOnlyList<GroundTruth> groundTruths,
         IReadOnlyList<ScoredDetection> detections,
@@ -105,7 +117,9 @@ public static class CocoEvaluator
             if (!g.Box.IsFinite || (g.Area is { } area && !double.IsFinite(area)))
                 throw new ArgumentException($"Ground truth #{n} on image '{g.ImageId}' has a non-finite box or area.", nameof(groundTruths));
             if (!catIndex.TryGetValue(g.CategoryId, out int k)) continue;
-            GetCell(k, i).Gts.Add(g);
+            var cell = GetCell(k, i);
+            cell.Gts.Add(g);
+            cell.GtInputIndex.Add(n);
             if (!g.IsCrowd) gtCount[k]++;
         }
         for (int n = 0; n < detections.Count; n++)
@@ -116,7 +130,9 @@ public static class CocoEvaluator
             if (!d.Box.IsFinite || !double.IsFinite(d.Score))
                 throw new ArgumentException($"Detection #{n} on image '{d.ImageId}' has a non-finite box or score.", nameof(detections));
             if (!catIndex.TryGetValue(d.CategoryId, out int k)) continue;
-            GetCell(k, i).Dts.Add(d);
+            var cell = GetCell(k, i);
+            cell.Dts.Add(d);
+            cell.DtInputIndex.Add(n);
             dtCount[k]++;
         }
 
@@ -133,7 +149,14 @@ public static class CocoEvaluator
         var recall = new double[T, K, A, M];
         FillMinusOne(precision);
         FillMinusOne(recall);
-        Accumulate(cellsByCat, precision, recall);
+        var curves = new PrecisionRecallCurve[K];
+        Accumulate(cellsByCat, precision, recall, curves);
+        for (int k = 0; k < K; k++)
+        {
+            var q = new double[R];
+            for (int r = 0; r < R; r++) q[r] = precision[0, r, k, 0, M - 1];
+            curves[k] = (curves[k] ?? new PrecisionRecallCurve(0, 0, [], [], [], [])) with { CategoryId = catIds[k], InterpolatedPrecision = q };
+        }
 
         double ApStat(int? t, int a) => MeanPrecision(precision, t, null, a, M - 1, K);
         double ArStat(int a, int m) => MeanRecall(recall, null, a, m, K);
@@ -151,10 +174,33 @@ public static class CocoEvaluator
                 dtCount[k]);
         }
 
-        return new CocoMetrics(
+        var metrics = new CocoMetrics(
             ApStat(null, 0), ApStat(0, 0), ApStat(5, 0), ApStat(null, 1), ApStat(null, 2), ApStat(null, 3),
             ArStat(0, 0), ArStat(0, 1), ArStat(0, 2), ArStat(1, 2), ArStat(2, 2), ArStat(3, 2),
             perCategory);
+
+        // The matching at IoU 0.50, area "all", back in the caller's indices.
+        var outcomes = new DetectionOutcome[detections.Count];
+        var gtOfDt = new int[detections.Count];
+        var dtOfGt = new int[groundTruths.Count];
+        Array.Fill(gtOfDt, -1);
+        Array.Fill(dtOfGt, -1);
+        foreach (var cell in cells.Values)
+        {
+            var all = cell.Areas[0];
+            for (int d = 0; d < cell.Scores.Length; d++)
+            {
+                int input = cell.DtInputIndex[cell.KeptDetections[d]];
+                int g = cell.MatchAt50[d];
+                outcomes[input] = all.Ignored[d] ? DetectionOutcome.Ignored
+                    : all.Matched[d] ? DetectionOutcome.TruePositive : DetectionOutcome.FalsePositive;
+                if (g < 0) continue;
+                int gtInput = cell.GtInputIndex[g];
+                gtOfDt[input] = gtInput;
+                if (!cell.Gts[g].IsCrowd) dtOfGt[gtInput] = input;
+            }
+        }
+        return new CocoEvaluation(metrics, new CocoMatches(catIds, outcomes, gtOfDt, dtOfGt, curves));
     }
 
     private sealed class Cell(int imageIndex)
@@ -162,6 +208,14 @@ public static class CocoEvaluator
         public int ImageIndex { get; } = imageIndex;
         public List<GroundTruth> Gts { get; } = [];
         public List<ScoredDetection> Dts { get; } = [];
+        public List<int> GtInputIndex { get; } = [];
+        public List<int> DtInputIndex { get; } = [];
+
+        /// <summary>Index into <see cref="Dts"/> of each kept detection, in rank order.</summary>
+        public int[] KeptDetections { get; set; } = [];
+
+        /// <summary>Per kept detection: the index into <see cref="Gts"/> it matched at IoU 0.50, area "all"; -1 for none.</summary>
+        public int[] MatchAt50 { get; set; } = [];
 
         /// <summary>Scores of the kept detections, descending (at most maxDets[-1]).</summary>
         public double[] Scores { get; set; } = [];
@@ -186,30 +240,18 @@ public static class CocoEvaluator
             scores[d] = dts[d].Score;
         }
         cell.Scores = scores;
+        cell.KeptDetections = dtOrder[..D];
+        cell.MatchAt50 = new int[D];
+        Array.Fill(cell.MatchAt50, -1);
 
         var gts = cell.Gts;
         int G = gts.Count;
 
-        // ious[d, g] with gts in input order; crowd: intersection over detection area (maskApi bbIou).
+        // ious[d, g] with gts in input order.
         var ious = new double[D, G];
         for (int g = 0; g < G; g++)
-        {
-            var gb = gts[g].Box;
-            double ga = gb.Area;
-            bool crowd = gts[g].IsCrowd;
             for (int d = 0; d < D; d++)
-            {
-                var db = dts[d].Box;
-                double w = Math.Min(db.X2, gb.X2) - Math.Max(db.X1, gb.X1);
-                if (w <= 0) continue;
-                double h = Math.Min(db.Y2, gb.Y2) - Math.Max(db.Y1, gb.Y1);
-                if (h <= 0) continue;
-                double inter = w * h;
-                double da = db.Area;
-                double union = crowd ? da : da + ga - inter;
-                ious[d, g] = inter / union;
-            }
-        }
+                ious[d, g] = Iou(dts[d].Box, gts[g].Box, gts[g].IsCrowd);
 
         var dtArea = new double[D];
         for (int d = 0; d < D; d++) dtArea[d] = dts[d].Box.Area;
@@ -218,6 +260,7 @@ public static class CocoEvaluator
         var gtIg = new bool[G];
         var crowdSorted = new bool[G];
         var gtMatched = new bool[G];
+        var matchOfDt = new int[D];
         for (int a = 0; a < A; a++)
         {
             var (lo, hi) = AreaRngs[a];
@@ -240,26 +283,14 @@ public static class CocoEvaluator
             {
                 for (int t = 0; t < T; t++)
                 {
-                    Array.Clear(gtMatched);
+                    GreedyMatch(ious, D, order, gtIg, crowdSorted, IouThrs[t], gtMatched, matchOfDt);
                     for (int d = 0; d < D; d++)
                     {
-                        double iou = Math.Min(IouThrs[t], 1 - 1e-10);
-                        int m = -1;
-                        for (int j = 0; j < G; j++)
-                        {
-                            // already matched and not a crowd: skip
-                            if (gtMatched[j] && !crowdSorted[j]) continue;
-                            // matched to a regular gt and reached the ignored ones: stop
-                            if (m > -1 && !gtIg[m] && gtIg[j]) break;
-                            double v = ious[d, order[j]];
-                            if (v < iou) continue;
-                            iou = v;
-                            m = j;
-                        }
+                        int m = matchOfDt[d];
                         if (m == -1) continue;
                         ignored[t * D + d] = gtIg[m];
                         matched[t * D + d] = true;
-                        gtMatched[m] = true;
+                        if (t == 0 && a == 0) cell.MatchAt50[d] = order[m];
                     }
                 }
             }
@@ -273,6 +304,57 @@ public static class CocoEvaluator
                 }
             }
             cell.Areas[a] = new AreaResult(matched, ignored, nonIgnored);
+        }
+    }
+
+    /// <summary>pycocotools' bbox IoU (maskApi bbIou): for a crowd region, intersection over the detection's area.</summary>
+    internal static double Iou(BoxXyxy detection, BoxXyxy groundTruth, bool crowd)
+    {
+        double w = Math.Min(detection.X2, groundTruth.X2) - Math.Max(detection.X1, groundTruth.X1);
+        if (w <= 0) return 0;
+        double h = Math.Min(detection.Y2, groundTruth.Y2) - Math.Max(detection.Y1, groundTruth.Y1);
+        if (h <= 0) return 0;
+        double inter = w * h;
+        double da = detection.Area;
+        double union = crowd ? da : da + groundTruth.Area - inter;
+        return inter / union;
+    }
+
+    /// <summary>
+    /// pycocotools' evaluateImg matching at one IoU threshold. Detections, in descending score order, each take the
+    /// ground truth of highest IoU (at least <paramref name="threshold"/>) that is still free; a crowd region may be
+    /// taken any number of times; regular ground truths are preferred to ignored ones (which come last in
+    /// <paramref name="order"/>). Greedy by score, so the matches of the detections scored at least s are the same
+    /// whether or not the lower-scored ones take part.
+    /// </summary>
+    /// <param name="ious">ious[d, g], detections in rank order, ground truths in their own order.</param>
+    /// <param name="order">Ground truths sorted with the ignored ones last (indices into the second dimension).</param>
+    /// <param name="ignoredSorted">Per sorted position: ignored.</param>
+    /// <param name="crowdSorted">Per sorted position: a crowd region.</param>
+    /// <param name="taken">Scratch, one per ground truth.</param>
+    /// <param name="matchOfDt">Output: per detection, the sorted position of the ground truth it took, or -1.</param>
+    internal static void GreedyMatch(double[,] ious, int detectionCount, int[] order, bool[] ignoredSorted, bool[] crowdSorted,
+        double threshold, bool[] taken, int[] matchOfDt)
+    {
+        int G = order.Length;
+        Array.Clear(taken);
+        for (int d = 0; d < detectionCount; d++)
+        {
+            double iou = Math.Min(threshold, 1 - 1e-10);
+            int m = -1;
+            for (int j = 0; j < G; j++)
+            {
+                // already matched and not a crowd: skip
+                if (taken[j] && !crowdSorted[j]) continue;
+                // matched to a regular gt and reached the ignored ones: stop
+                if (m > -1 && !ignoredSorted[m] && ignoredSorted[j]) break;
+                double v = ious[d, order[j]];
+                if (v < iou) continue;
+                iou = v;
+                m = j;
+            }
+            matchOfDt[d] = m;
+            if (m > -1) taken[m] = true;
         }
     }
 
@@ -298,7 +380,7 @@ public static class CocoEvaluator
     }
 
     /// <summary>pycocotools' accumulate().</summary>
-    private static void Accumulate(List<Cell>[] cellsByCat, double[,,,,] precision, double[,,,] recall)
+    private static void Accumulate(List<Cell>[] cellsByCat, double[,,,,] precision, double[,,,] recall, PrecisionRecallCurve[] curvesAt50)
     {
         var q = new double[R];
         for (int k = 0; k < cellsByCat.Length; k++)
@@ -355,6 +437,8 @@ public static class CocoEvaluator
                             pr[j] = tp / (fp + tp + Eps);
                         }
                         recall[t, k, a, m] = nd > 0 ? rc[nd - 1] : 0;
+                        if (t == 0 && a == 0 && m == M - 1)
+                            curvesAt50[k] = RankedPoints(cells, sorted, cellOf, posOf, rc, pr, npig);
 
                         for (int i = nd - 1; i > 0; i--)
                             if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
@@ -373,6 +457,26 @@ public static class CocoEvaluator
                 }
             }
         }
+    }
+
+    /// <summary>The (score, precision, recall) of each ranked, non-ignored detection at IoU 0.50, area "all", before
+    /// the precision envelope is taken.</summary>
+    private static PrecisionRecallCurve RankedPoints(List<Cell> cells, int[] sorted, int[] cellOf, int[] posOf,
+        double[] rc, double[] pr, int groundTruthCount)
+    {
+        var scores = new List<double>();
+        var precisions = new List<double>();
+        var recalls = new List<double>();
+        for (int j = 0; j < sorted.Length; j++)
+        {
+            int s = sorted[j];
+            var c = cells[cellOf[s]];
+            if (c.Areas[0].Ignored[posOf[s]]) continue; // t = 0 is the first block of the flags
+            scores.Add(c.Scores[posOf[s]]);
+            precisions.Add(pr[j]);
+            recalls.Add(rc[j]);
+        }
+        return new PrecisionRecallCurve(0, groundTruthCount, scores, precisions, recalls, []);
     }
 
     private static double MeanPrecision(double[,,,,] precision, int? t, int? k, int a, int m, int K)

@@ -41,6 +41,12 @@ public sealed class AnnotationRenderer : IDisposable
     /// <summary>The colour of a class: tab10 by class id, so neighbouring classes differ.</summary>
     public static SKColor ClassColor(int classId) => Tab10[((classId % Tab10.Length) + Tab10.Length) % Tab10.Length];
 
+    /// <summary>The palette (matplotlib's tab10), for other pictures that should look like Lookout's.</summary>
+    public static IReadOnlyList<SKColor> Palette => Tab10;
+
+    /// <summary>How much lines and text grow on an image of this size: 1 up to 900 px, proportional above.</summary>
+    internal static float ScaleFor(int width, int height) => Math.Max(1f, Math.Max(width, height) / 900f);
+
     /// <summary>Draws onto <paramref name="image"/> (upright, full resolution, owned by the caller) and encodes it.</summary>
     public byte[] RenderJpeg(SKBitmap image, DetectionResult result)
     {
@@ -54,7 +60,7 @@ public sealed class AnnotationRenderer : IDisposable
     {
         using var canvas = new SKCanvas(image);
         // Line and text grow with the image so tags stay legible on a 12 MP photo and modest on a thumbnail.
-        float scale = Math.Max(1f, Math.Max(image.Width, image.Height) / 900f);
+        float scale = ScaleFor(image.Width, image.Height);
         float sx = (float)image.Width / result.ImageWidth, sy = (float)image.Height / result.ImageHeight;
         if (result.Detections.Count == 0)
         {
@@ -76,18 +82,24 @@ public sealed class AnnotationRenderer : IDisposable
             outline.Color = color;
             canvas.DrawRect(rect, outline);
 
-            var label = $"{d.Label} {MathF.Round(d.Score * 100):0}%";
-            var metrics = font.Metrics;
-            float pad = 3 * scale;
-            float tagW = font.MeasureText(label) + 2 * pad;
-            float tagH = metrics.Descent - metrics.Ascent + pad;
-            float left = Math.Clamp(rect.Left - stroke / 2, 0, Math.Max(0, image.Width - tagW));
-            float top = rect.Top - tagH;
-            if (top < 0) top = Math.Max(0, rect.Top); // the box touches the top edge: put the tag inside
-            fill.Color = color;
-            canvas.DrawRect(new SKRect(left, top, left + tagW, top + tagH), fill);
-            canvas.DrawText(label, left + pad, top + pad / 2 - metrics.Ascent, SKTextAlign.Left, font, text);
+            DrawTag(canvas, font, fill, text, rect, $"{d.Label} {MathF.Round(d.Score * 100):0}%", color, stroke, scale, image.Width);
         }
+    }
+
+    /// <summary>A filled tag with the label above the box (inside when the box touches the top edge).</summary>
+    internal static void DrawTag(SKCanvas canvas, SKFont font, SKPaint fill, SKPaint text, SKRect box, string label, SKColor color,
+        float stroke, float scale, int imageWidth)
+    {
+        var metrics = font.Metrics;
+        float pad = 3 * scale;
+        float tagW = font.MeasureText(label) + 2 * pad;
+        float tagH = metrics.Descent - metrics.Ascent + pad;
+        float left = Math.Clamp(box.Left - stroke / 2, 0, Math.Max(0, imageWidth - tagW));
+        float top = box.Top - tagH;
+        if (top < 0) top = Math.Max(0, box.Top); // the box touches the top edge: put the tag inside
+        fill.Color = color;
+        canvas.DrawRect(new SKRect(left, top, left + tagW, top + tagH), fill);
+        canvas.DrawText(label, left + pad, top + pad / 2 - metrics.Ascent, SKTextAlign.Left, font, text);
     }
 
     private void DrawNothingFound(SKCanvas canvas, int width, int height, float scale)

@@ -31,8 +31,9 @@ public sealed class PycocotoolsCrossCheckTests : IDisposable
         // Evaluate what was written, read back through the loaders, exactly as pycocotools sees it.
         var gt = CocoJson.LoadInstances(gtPath);
         var dts = CocoJson.LoadResults(dtPath);
-        var metrics = CocoEvaluator.Evaluate(gt.Images, gt.GroundTruths, dts,
+        var evaluation = CocoEvaluator.EvaluateDetailed(gt.Images, gt.GroundTruths, dts,
             new CocoEvaluationSettings { CategoryIds = gt.CategoryIds });
+        var metrics = evaluation.Metrics;
 
         using var reference = JsonDocument.Parse(RunReference(gtPath, dtPath));
         var stats = reference.RootElement.GetProperty("stats").EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -48,6 +49,13 @@ public sealed class PycocotoolsCrossCheckTests : IDisposable
             var r = perCategory.GetProperty(c.CategoryId.ToString(CultureInfo.InvariantCulture));
             Assert.True(Math.Abs(r.GetProperty("ap").GetDouble() - c.AP) <= 1e-9, $"AP of category {c.CategoryId}");
             Assert.True(Math.Abs(r.GetProperty("ap50").GetDouble() - c.AP50) <= 1e-9, $"AP50 of category {c.CategoryId}");
+            // The precision-recall curve of the report is pycocotools' own interpolated precision at IoU 0.5.
+            var curve = evaluation.Matches.Curves.Single(k => k.CategoryId == c.CategoryId);
+            var expected = r.GetProperty("precision50").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(101, curve.InterpolatedPrecision.Count);
+            for (int i = 0; i < 101; i++)
+                Assert.True(Math.Abs(expected[i] - curve.InterpolatedPrecision[i]) <= 1e-9,
+                    $"precision at recall {i / 100.0} of category {c.CategoryId}: reference {expected[i]:R}, C# {curve.InterpolatedPrecision[i]:R}");
         }
         // The data set is built to exercise every statistic: none should be undefined.
         Assert.All(metrics.Stats, s => Assert.True(s > 0 && s < 1, $"statistic {s} not in (0, 1)"));

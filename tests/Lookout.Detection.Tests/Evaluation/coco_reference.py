@@ -266,6 +266,8 @@ class Eval:
             per_category[str(int(catId))] = {
                 'ap': mean_or_minus_one(self.precision[:, :, k, 0, 2]),
                 'ap50': mean_or_minus_one(self.precision[0, :, k, 0, 2]),
+                # the 101-point interpolated precision at IoU 0.5 (what the report's PR curves plot)
+                'precision50': [float(v) for v in self.precision[0, :, k, 0, 2]],
             }
         return {'stats': stats, 'per_category': per_category}
 
