@@ -60,6 +60,13 @@ public sealed class LimitOptions
     /// </summary>
     [Range(-1, 100_000)] public int QueueLength { get; set; } = -1;
 
+    /// <summary>
+    /// Most tiles one request may run besides the whole image (sliced inference, <c>tile=auto</c> or <c>RxC</c>):
+    /// each tile is a full model pass, so this keeps one request from taking the server. <c>auto</c> coarsens its
+    /// grid to fit; a larger fixed grid is refused with 400.
+    /// </summary>
+    [Range(1, 256)] public int MaxTilesPerRequest { get; set; } = Lookout.Detection.DetectionOptions.DefaultMaxTiles;
+
     /// <summary>Per-request deadline, queueing included (the original page gave up after 25 s).</summary>
     [Range(0.1, 3600)] public double RequestTimeoutSeconds { get; set; } = 25;
 

@@ -53,6 +53,32 @@ public sealed class EvalSettings : ModelSettings
     [DefaultValue(DefaultEvalMaxDetections)]
     public int MaxDetections { get; init; } = DefaultEvalMaxDetections;
 
+    [CommandOption("--tile <TILE>")]
+    [Description(TileArguments.TileHelp)]
+    [DefaultValue("off")]
+    public string Tile { get; init; } = "off";
+
+    [CommandOption("--tile-overlap <FRACTION>")]
+    [Description(TileArguments.OverlapHelp)]
+    [DefaultValue(DetectionOptions.DefaultTileOverlap)]
+    public float TileOverlap { get; init; } = DetectionOptions.DefaultTileOverlap;
+
+    [CommandOption("--max-tiles <N>")]
+    [Description(TileArguments.MaxTilesHelp)]
+    [DefaultValue(DetectionOptions.DefaultMaxTiles)]
+    public int MaxTiles { get; init; } = DetectionOptions.DefaultMaxTiles;
+
+    [CommandOption("--tile-merge <HOW>")]
+    [Description("How the passes' boxes are combined when tiling: nms (class-wise IoU NMS, the default) or greedy-ios (SAHI's greedy merging by intersection over the smaller box); for comparing them.")]
+    [DefaultValue("nms")]
+    public string TileMerge { get; init; } = "nms";
+
+    internal Lookout.Detection.Tiling.TileMerge TileMergeValue => TileMerge.Trim().ToLowerInvariant() switch
+    {
+        "greedy-ios" or "greedy" or "gnmm" => Lookout.Detection.Tiling.TileMerge.GreedyIos,
+        _ => Lookout.Detection.Tiling.TileMerge.Nms,
+    };
+
     [CommandOption("--per-class")]
     [Description("Show every class in the per-class table (default: the 10 classes with most ground-truth objects).")]
     public bool PerClass { get; init; }
@@ -100,6 +126,9 @@ public sealed class EvalSettings : ModelSettings
         if (Iou is <= 0 or > 1 || float.IsNaN(Iou)) return ValidationResult.Error("--iou must be greater than 0 and at most 1.");
         if (MaxDetections < 1) return ValidationResult.Error("--max-det must be at least 1.");
         if (OutputFile is not null && !Json) return ValidationResult.Error("--output needs --json.");
+        if (TileArguments.Validate(Tile, TileOverlap, MaxTiles) is { Successful: false } tileError) return tileError;
+        if (TileMerge.Trim().ToLowerInvariant() is not ("nms" or "greedy-ios" or "greedy" or "gnmm"))
+            return ValidationResult.Error($"--tile-merge must be nms or greedy-ios; got '{TileMerge}'.");
         if (ReportThreshold is { } t && (t is < 0 or > 1 || float.IsNaN(t))) return ValidationResult.Error("--report-threshold must be between 0 and 1.");
         if (ReportThreshold is not null && Report is null) return ValidationResult.Error("--report-threshold needs --report DIR.");
         if (Examples is < 0 or > 100) return ValidationResult.Error("--examples must be between 0 and 100.");
@@ -123,7 +152,9 @@ public sealed class EvalCommand(CliEnvironment env) : AsyncCommand<EvalSettings>
         var reportDirectory = settings.Report is null ? null : ReportWriter.Prepare(settings.Report);
         var data = EvalData.Load(settings);
         using var catalog = new ModelCatalog(settings.CreateAssetStore(), new InferenceSettings { IntraOpThreads = settings.Threads });
-        var options = new DetectionOptions { Confidence = settings.Confidence, Iou = settings.Iou, MaxDetections = settings.MaxDetections };
+        var options = TileArguments.Apply(
+            new DetectionOptions { Confidence = settings.Confidence, Iou = settings.Iou, MaxDetections = settings.MaxDetections },
+            settings.Tile, settings.TileOverlap, settings.MaxTiles, settings.TileMergeValue);
 
         var detectors = new List<Detector>();
         foreach (var name in settings.Models.DefaultIfEmpty(ModelSettings.DefaultModel))

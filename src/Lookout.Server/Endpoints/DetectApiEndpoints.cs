@@ -16,7 +16,8 @@ public static class DetectApiEndpoints
         var api = app.MapGroup("/api/v1").WithTags("Lookout API");
         api.MapPost("/detect", DetectAsync).DisableAntiforgery().RequireRateLimiting(ClientRateLimiting.Policy).AddEndpointFilter<ApiKeyFilter>()
             .WithSummary("Detect objects: multipart part 'image' (or 'file'), or the raw image as the body.")
-            .WithDescription("Parameters (query or form): conf, iou, classes (names or ids, comma-separated), max_det, model, annotate. " +
+            .WithDescription("Parameters (query or form): conf, iou, classes (names or ids, comma-separated), max_det, model, annotate, " +
+                             "tile (off, auto or rows x columns such as 2x2: sliced inference, the whole image plus tiles), tile_overlap (0 to 0.75, default 0.2). " +
                              "With 'Accept: image/jpeg' the annotated JPEG itself is returned.");
         api.MapGet("/models", ListModels).WithSummary("The models this server can run, and which are loaded.");
         api.MapGet("/config", Config).WithSummary("Settings the web page needs.");
@@ -24,7 +25,12 @@ public static class DetectApiEndpoints
     }
 
     /// <summary>The server's stage times: the engine's, plus waiting for a slot and drawing.</summary>
-    public sealed record ApiTimings(double QueueMs, double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double RenderMs, double TotalMs);
+    public sealed record ApiTimings(double QueueMs, double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double RenderMs, double TotalMs)
+    {
+        /// <summary>Model passes (whole image + tiles) when tiling was asked for; absent otherwise.</summary>
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public int? Passes { get; init; }
+    }
 
     /// <summary>The CLI's result shape (<see cref="ResultJson"/>) plus what only a server knows.</summary>
     public sealed record DetectResponse(string Model, string ExecutionProvider, ImageSizeDto Image, IReadOnlyList<DetectionDto> Detections, ApiTimings Timings)
@@ -37,7 +43,10 @@ public static class DetectApiEndpoints
         var dto = ResultJson.ToDto(outcome.Result);
         var t = dto.Timings;
         return new DetectResponse(dto.Model, outcome.ExecutionProvider, dto.Image, dto.Detections,
-            new ApiTimings(R(outcome.QueueMs), t.DecodeMs, t.PreprocessMs, t.InferenceMs, t.PostprocessMs, R(outcome.RenderMs), R(outcome.TotalMs)));
+            new ApiTimings(R(outcome.QueueMs), t.DecodeMs, t.PreprocessMs, t.InferenceMs, t.PostprocessMs, R(outcome.RenderMs), R(outcome.TotalMs))
+            {
+                Passes = outcome.Result.Timings.Passes,
+            });
     }
 
     private static double R(double ms) => Math.Round(ms, 2);
@@ -68,6 +77,7 @@ public static class DetectApiEndpoints
             {
                 throw new ParameterException($"'classes': {ex.Message}");
             }
+            detectionOptions = p.Tiling(detectionOptions, options.Value.Limits.MaxTilesPerRequest);
             bool annotate = p.Bool("annotate", false) || wantsJpeg;
 
             var outcome = await detection.DetectAsync(new DetectionJob(upload.Image, model.Name, detectionOptions, annotate), context.RequestAborted);

@@ -96,7 +96,7 @@ public sealed class DetectionService(
         // Archiving keeps annotated images, so it needs them drawn even when the client did not ask.
         bool draw = job.Annotate || archive.Enabled;
         var start = Stopwatch.GetTimestamp();
-        using var image = detector.Decode(job.Image, forDrawing: draw, orientationIfUntagged: job.ExtraOrientation);
+        using var image = detector.Decode(job.Image, forDrawing: draw, orientationIfUntagged: job.ExtraOrientation, options: job.Options);
         var decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
         var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);

@@ -55,7 +55,7 @@ export async function checkStatus(timeoutMs = 1500) {
 /**
  * POST the JPEG to /api/v1/detect and return the parsed JSON.
  * @param {Blob} jpeg
- * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
+ * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, tile?:string, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
  */
 export async function detect(jpeg, opts = {}) {
   const params = new URLSearchParams({
@@ -64,6 +64,7 @@ export async function detect(jpeg, opts = {}) {
     max_det: String(opts.max_det ?? 300),
     annotate: String(Boolean(opts.annotate)),
   });
+  if (opts.tile) params.set('tile', opts.tile);
   const form = new FormData();
   form.append('image', jpeg, 'image.jpg');
 

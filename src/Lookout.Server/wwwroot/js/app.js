@@ -26,6 +26,7 @@ const el = {
   downloadJson: $('download-json'),
   confSlider: $('conf-slider'),
   confValue: $('conf-value'),
+  tileToggle: $('tile-toggle'),
   classFilter: $('class-filter'),
   classFilterEmpty: $('class-filter-empty'),
   objectsList: $('objects-list'),
@@ -42,6 +43,7 @@ const state = {
   config: { ...DEFAULT_CONFIG },
   lastResult: null,     // the server's JSON for the photo on screen
   photo: null,          // { canvas, url, name } the upright image that was uploaded
+  lastInput: null,      // { file, name } of that photo, to run it again when the tile switch changes
   conf: 0.25,
   excluded: new Set(),  // class labels the user switched off
   highlight: null,      // the detection whose box is emphasised
@@ -247,6 +249,7 @@ function resetView() {
  * @param {string} name a base name for downloads
  */
 async function runDetection(file, name) {
+  state.lastInput = { file, name };
   clearError();
   state.controller?.abort();
   const id = ++state.requestId;
@@ -283,6 +286,7 @@ async function runDetection(file, name) {
   try {
     const res = await detect(prepared.blob, {
       conf: REQUEST_CONF,
+      tile: el.tileToggle?.checked ? 'auto' : undefined,
       signal: controller.signal,
       maxUploadBytes: state.config.max_upload_bytes,
       // Wait as long as the server's own deadline, plus time for the upload; the original waited 25 s.
@@ -449,6 +453,10 @@ function wire() {
   });
   el.downloadJson.addEventListener('click', downloadJson);
 
+  // Tiling changes what the server finds, so the photo on screen is sent again.
+  el.tileToggle?.addEventListener('change', () => {
+    if (state.lastInput) runDetection(state.lastInput.file, state.lastInput.name);
+  });
   el.confSlider.addEventListener('input', () => {
     setConf(Number(el.confSlider.value));
     renderClassFilter();
