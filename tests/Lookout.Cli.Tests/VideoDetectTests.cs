@@ -163,6 +163,50 @@ public sealed class VideoDetectTests
     }
 
     [Fact]
+    public async Task Ctrl_c_stops_cleanly_keeping_a_valid_annotated_video_of_every_frame_in_the_jsonl()
+    {
+        // The clip 40 times over (copied, not re-encoded): far longer than the test waits.
+        var longVideo = Path.Combine(TestVideos.Directory, "long.mp4");
+        TestVideos.RunFfmpeg("-stream_loop", "40", "-i", TestVideos.Clip, "-c", "copy", "-an", longVideo);
+        long sourceFrames = TestVideos.FrameCount * 41L;
+        var outDir = TestAssets.TestOutputDirectory("video-ctrl-c");
+        foreach (var old in Directory.EnumerateFiles(outDir)) File.Delete(old);
+        var jsonlPath = Path.Combine(outDir, "long.jsonl");
+
+        using var process = LookoutProcess.Start(["detect", longVideo, "--out", outDir], defaultSigint: true);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (CountLines(jsonlPath) < 5)
+        {
+            if (process.HasExited) Assert.Fail($"lookout ended before it was interrupted: exit {process.ExitCode}\n{await stdout}\n{await stderr}");
+            Assert.True(DateTime.UtcNow < deadline, "no 5 frames processed within 2 minutes");
+            await Task.Delay(100);
+        }
+
+        // SIGINT, what a terminal sends on Ctrl-C (to this process only; ffmpeg runs in its own session anyway).
+        ExternalTools.Run("/bin/kill", "-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "lookout did not stop within a minute of Ctrl-C");
+
+        var output = $"{await stdout}\n{await stderr}";
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}\n{output}");
+        Assert.Contains("stopped by Ctrl-C", output);
+        var lines = ParseLines(File.ReadAllText(jsonlPath));
+        Assert.InRange(lines.Count, 5, sourceFrames - 1);
+        Assert.Equal(Enumerable.Range(0, lines.Count).Select(i => (long?)i), lines.Select(l => l.Frame));
+        var annotated = TestVideos.Probe(Path.Combine(outDir, "long.mp4"));
+        Assert.Equal((TestVideos.Width, TestVideos.Height, "5/1", (long)lines.Count), (annotated.Width, annotated.Height, annotated.FrameRate, annotated.Frames));
+    }
+
+    private static int CountLines(string path)
+    {
+        if (!File.Exists(path)) return 0;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Count(c => c == '\n');
+    }
+
+    [Fact]
     public async Task Without_ffmpeg_on_path_one_message_says_how_to_install_it()
     {
         var emptyPath = TestAssets.TestOutputDirectory("video-no-ffmpeg-path");
@@ -188,9 +232,18 @@ public static class LookoutProcess
         Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p
         : Lookout.Cli.Video.Ffmpeg.FindOnPath("dotnet") ?? throw new InvalidOperationException("dotnet is not on PATH");
 
-    public static Process Start(IEnumerable<string> args, string? path = null)
+    /// <param name="defaultSigint">
+    /// Start through coreutils' <c>env --default-signal=INT</c>: a test host started in the background inherits
+    /// SIGINT as ignored, its children with it, and .NET then never sees Ctrl-C; a terminal's foreground job does.
+    /// </param>
+    public static Process Start(IEnumerable<string> args, string? path = null, bool defaultSigint = false)
     {
-        var psi = new ProcessStartInfo(Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(defaultSigint ? "/usr/bin/env" : Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (defaultSigint)
+        {
+            psi.ArgumentList.Add("--default-signal=INT");
+            psi.ArgumentList.Add(Dotnet);
+        }
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lookout.dll"));
         var list = args.ToList();
         psi.ArgumentList.Add(list[0]);

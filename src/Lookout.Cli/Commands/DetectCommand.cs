@@ -109,7 +109,7 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
         }
 
         // Ctrl-C stops between frames and images: what was written is kept and an output video is closed properly.
-        // A second Ctrl-C ends the process at once.
+        // A second Ctrl-C ends the process at once. SIGTERM (timeout, systemd, docker stop) stops the same way.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
         {
@@ -118,6 +118,12 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
             stop.Cancel();
         };
         Console.CancelKeyPress += onCtrlC;
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            if (stop.IsCancellationRequested) return;
+            ctx.Cancel = true;
+            stop.Cancel();
+        });
         try
         {
             return await RunAsync(settings, inputs, ffmpeg, progress, stop.Token);
@@ -250,7 +256,7 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
 
         if (cancelled)
         {
-            env.WriteWarning($"stopped by Ctrl-C after {processed.Count} of {inputs.Count} input{(inputs.Count == 1 ? "" : "s")}; everything written so far is kept (videos closed properly).");
+            env.WriteWarning($"stopped by Ctrl-C (or SIGTERM) after {processed.Count} of {inputs.Count} input{(inputs.Count == 1 ? "" : "s")}; everything written so far is kept (videos closed properly).");
             return ExitCodes.Interrupted;
         }
         int failed = processed.Count(p => p.Error is not null);

@@ -62,7 +62,8 @@ public sealed class VideoDetection(Ffmpeg ffmpeg, Detector detector, DetectionOp
         using var image = DecodedImage.FromPixels(frame);
         using var reader = VideoFrameReader.Start(ffmpeg, file, info, sourceStride);
         using var writer = drawing ? VideoWriter.Start(ffmpeg, outputs.AnnotatedVideo!, info.Width, info.Height, info.FrameRate) : null;
-        using var jsonl = outputs.JsonLines is null ? null : new StreamWriter(outputs.JsonLines, append: false, new UTF8Encoding(false));
+        // Flushed line by line: the file can be followed while the video runs, and holds every processed frame if stopped.
+        using var jsonl = outputs.JsonLines is null ? null : new StreamWriter(outputs.JsonLines, append: false, new UTF8Encoding(false)) { AutoFlush = true };
 
         var bar = VideoProgress.Start(progress, file, info, stride);
         DetectionResult? last = null;
