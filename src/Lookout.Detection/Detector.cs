@@ -3,6 +3,7 @@ using Lookout.Detection.Imaging;
 using Lookout.Detection.Models;
 using Lookout.Detection.Postprocessing;
 using Lookout.Detection.Rendering;
+using SkiaSharp;
 
 namespace Lookout.Detection;
 
@@ -10,58 +11,117 @@ namespace Lookout.Detection;
 public sealed record AnnotatedDetection(DetectionResult Result, byte[] AnnotatedJpeg, double RenderMs);
 
 /// <summary>
-/// The one pipeline every entry point uses: bytes → decode (limits, EXIF, scaled decode) → letterbox into a
-/// pooled tensor → ONNX Runtime → model head → class-wise NMS → boxes in original pixels. Thread-safe.
+/// The one pipeline every entry point uses: bytes → decode (limits, EXIF, the input rule's JPEG scale) → letterbox
+/// into a pooled tensor with the rule's filter → ONNX Runtime → model head → class-wise NMS → boxes in original
+/// pixels. The model's input never depends on what is drawn afterwards: a photo, model and options give one answer
+/// on every route. Thread-safe.
 /// </summary>
-public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
+public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null, ModelInputRule? inputRule = null)
 {
     public DetectionModel Model { get; } = model;
     public ImageDecoder Decoder { get; } = decoder ?? new ImageDecoder();
 
-    /// <summary>Detects objects in encoded image bytes. Large JPEGs are decoded at a reduced scale.</summary>
-    public DetectionResult Detect(ReadOnlySpan<byte> encoded, DetectionOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>How encoded photos become this detector's model input (decode scale and resize filter).</summary>
+    public ModelInputRule InputRule { get; } = inputRule ?? ModelInputRule.Default;
+
+    /// <summary>Detects objects in encoded image bytes, decoded as the input rule says.</summary>
+    public DetectionResult Detect(ReadOnlySpan<byte> encoded, DetectionOptions? options = null, CancellationToken cancellationToken = default) =>
+        Detect(encoded, options, orientationIfUntagged: null, cancellationToken);
+
+    /// <inheritdoc cref="Detect(ReadOnlySpan{byte}, DetectionOptions?, CancellationToken)"/>
+    /// <param name="orientationIfUntagged">See <see cref="DecodeForModel"/>.</param>
+    public DetectionResult Detect(ReadOnlySpan<byte> encoded, DetectionOptions? options, int? orientationIfUntagged, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        using var image = Decode(encoded, forDrawing: false);
+        using var image = DecodeForModel(encoded, orientationIfUntagged);
         return Detect(image, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
     }
 
-    /// <summary>Detects and draws the annotated JPEG at the upload's full size (decoded once, at full resolution).</summary>
+    /// <summary>
+    /// Detects exactly as <see cref="Detect(ReadOnlySpan{byte}, DetectionOptions?, CancellationToken)"/> does, then draws
+    /// the annotated JPEG at the upload's full size: when the model's decode was reduced, the photo is decoded again at
+    /// full size for drawing only.
+    /// </summary>
     public AnnotatedDetection DetectAndAnnotate(ReadOnlySpan<byte> encoded, AnnotationRenderer renderer, DetectionOptions? options = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        DetectAndAnnotate(encoded, renderer, options, orientationIfUntagged: null, cancellationToken);
+
+    /// <inheritdoc cref="DetectAndAnnotate(ReadOnlySpan{byte}, AnnotationRenderer, DetectionOptions?, CancellationToken)"/>
+    public AnnotatedDetection DetectAndAnnotate(ReadOnlySpan<byte> encoded, AnnotationRenderer renderer, DetectionOptions? options,
+        int? orientationIfUntagged, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        using var image = Decode(encoded, forDrawing: true);
-        return DetectAndAnnotate(image, renderer, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+        var image = DecodeForModel(encoded, orientationIfUntagged);
+        try
+        {
+            var result = Detect(image, options, Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken);
+            var renderStart = Stopwatch.GetTimestamp();
+            if (image.IsReducedScale)
+            {
+                image.Dispose();
+                image = DecodeFull(encoded, orientationIfUntagged);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            byte[] jpeg;
+            using (Model.EnterBusy()) jpeg = renderer.RenderJpeg(image.Pixels, result);
+            return new AnnotatedDetection(result, jpeg, Stopwatch.GetElapsedTime(renderStart).TotalMilliseconds);
+        }
+        finally
+        {
+            image.Dispose();
+        }
     }
 
     /// <summary>
-    /// Decodes for this model: at full size when the picture will be drawn on and returned, else at the reduced
-    /// JPEG scale that still covers the model input. <paramref name="orientationIfUntagged"/> (EXIF 1–8) turns a
-    /// file that carries no orientation of its own, for clients that send sideways pixels and the orientation
-    /// apart; a file's own EXIF always wins, so a photo is never turned twice.
+    /// Decodes for this model as <see cref="InputRule"/> says: a JPEG at the smallest allowed DCT scale whose longest
+    /// side still covers the model input, anything else at full size. <paramref name="orientationIfUntagged"/>
+    /// (EXIF 1–8) turns a file that carries no orientation of its own, for clients that send sideways pixels and the
+    /// orientation apart; a file's own EXIF always wins, so a photo is never turned twice.
     /// </summary>
-    public DecodedImage Decode(ReadOnlySpan<byte> encoded, bool forDrawing, int? orientationIfUntagged = null)
+    public DecodedImage DecodeForModel(ReadOnlySpan<byte> encoded, int? orientationIfUntagged = null) =>
+        Decode(encoded, Math.Max(Model.InputWidth, Model.InputHeight), InputRule.JpegScale, orientationIfUntagged);
+
+    /// <summary>Decodes at full size (for drawing, and for tiles cut at native resolution).</summary>
+    public DecodedImage DecodeFull(ReadOnlySpan<byte> encoded, int? orientationIfUntagged = null) =>
+        Decode(encoded, null, JpegScaleSteps.None, orientationIfUntagged);
+
+    /// <summary>Full size when <paramref name="forDrawing"/>, else <see cref="DecodeForModel"/>.</summary>
+    public DecodedImage Decode(ReadOnlySpan<byte> encoded, bool forDrawing, int? orientationIfUntagged = null) =>
+        forDrawing ? DecodeFull(encoded, orientationIfUntagged) : DecodeForModel(encoded, orientationIfUntagged);
+
+    private DecodedImage Decode(ReadOnlySpan<byte> encoded, int? minLongestSide, JpegScaleSteps steps, int? orientationIfUntagged)
     {
         using var busy = Model.EnterBusy();
-        var image = Decoder.Decode(encoded, forDrawing ? null : Math.Max(Model.InputWidth, Model.InputHeight));
+        var image = Decoder.Decode(encoded, minLongestSide, steps);
         if (orientationIfUntagged is not (> 1 and <= 8) || image.ExifOrientation != 1) return image;
         using (image) return image.Reorient(orientationIfUntagged.Value);
     }
 
-    /// <summary>Detects in a full-resolution decoded image and draws on it (the image is changed).</summary>
-    public AnnotatedDetection DetectAndAnnotate(DecodedImage image, AnnotationRenderer renderer, DetectionOptions? options = null,
-        double decodeMs = 0, CancellationToken cancellationToken = default)
+    /// <summary>Detects objects in an already decoded image (of any decode scale): one pass over the whole image.</summary>
+    public DetectionResult Detect(DecodedImage image, DetectionOptions? options = null, double decodeMs = 0, CancellationToken cancellationToken = default) =>
+        Run(image, new SKRectI(0, 0, image.Width, image.Height), options, decodeMs, cancellationToken);
+
+    /// <summary>
+    /// One pass over a part of the image, given in original (upright, full-size) pixels — a tile for sliced
+    /// inference. The region is letterboxed into the model input with the rule's filter; boxes come back in original
+    /// pixels, clamped to the image (not to the region).
+    /// </summary>
+    public DetectionResult DetectRegion(DecodedImage image, SKRectI regionInOriginalPixels, DetectionOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
-        var result = Detect(image, options, decodeMs, cancellationToken);
-        var renderStart = Stopwatch.GetTimestamp();
-        byte[] jpeg;
-        using (Model.EnterBusy()) jpeg = renderer.RenderJpeg(image.Pixels, result);
-        return new AnnotatedDetection(result, jpeg, Stopwatch.GetElapsedTime(renderStart).TotalMilliseconds);
+        var r = regionInOriginalPixels;
+        if (r.Left < 0 || r.Top < 0 || r.Right > image.OriginalWidth || r.Bottom > image.OriginalHeight || r.Width < 1 || r.Height < 1)
+            throw new ArgumentOutOfRangeException(nameof(regionInOriginalPixels), r,
+                $"The region must lie inside the {image.OriginalWidth}×{image.OriginalHeight} image.");
+        float sx = image.ScaleToOriginalX, sy = image.ScaleToOriginalY;
+        int left = Math.Clamp((int)MathF.Floor(r.Left / sx), 0, image.Width - 1);
+        int top = Math.Clamp((int)MathF.Floor(r.Top / sy), 0, image.Height - 1);
+        int right = Math.Clamp((int)MathF.Ceiling(r.Right / sx), left + 1, image.Width);
+        int bottom = Math.Clamp((int)MathF.Ceiling(r.Bottom / sy), top + 1, image.Height);
+        return Run(image, new SKRectI(left, top, right, bottom), options, 0, cancellationToken);
     }
 
-    /// <summary>Detects objects in an already decoded image.</summary>
-    public DetectionResult Detect(DecodedImage image, DetectionOptions? options = null, double decodeMs = 0, CancellationToken cancellationToken = default)
+    private DetectionResult Run(DecodedImage image, SKRectI region, DetectionOptions? options, double decodeMs, CancellationToken cancellationToken)
     {
         options ??= DetectionOptions.Default;
         options.Validate();
@@ -72,7 +132,8 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
         try
         {
             var t0 = Stopwatch.GetTimestamp();
-            var letterbox = TensorWriter.Write(image.Pixels, Model.InputWidth, Model.InputHeight, Model.Preprocess, buffers.Input);
+            var letterbox = TensorWriter.Write(image.Pixels, region, Model.InputWidth, Model.InputHeight, Model.Preprocess,
+                InputRule.Filter, buffers.Input);
             var t1 = Stopwatch.GetTimestamp();
             Model.Run(buffers, cancellationToken);
             var t2 = Stopwatch.GetTimestamp();
@@ -82,7 +143,7 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
             var kept = Model.Head.NeedsNms
                 ? NonMaxSuppression.Apply(candidates, options.Iou, options.MaxDetections)
                 : candidates.OrderByDescending(c => c.Score).Take(options.MaxDetections).ToList();
-            var detections = kept.Select(c => ToOriginal(c, letterbox, image)).ToArray();
+            var detections = kept.Select(c => ToOriginal(c, letterbox, region, image)).ToArray();
             var t3 = Stopwatch.GetTimestamp();
 
             return new DetectionResult(Model.Name, image.OriginalWidth, image.OriginalHeight, detections,
@@ -94,14 +155,14 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null)
         }
     }
 
-    private Detection ToOriginal(Candidate c, Letterbox letterbox, DecodedImage image)
+    private Detection ToOriginal(Candidate c, Letterbox letterbox, SKRectI region, DecodedImage image)
     {
         var (x1, y1) = letterbox.ToSource(c.Box.X1, c.Box.Y1);
         var (x2, y2) = letterbox.ToSource(c.Box.X2, c.Box.Y2);
         float sx = image.ScaleToOriginalX, sy = image.ScaleToOriginalY;
         var box = new BoundingBox(
-            Math.Clamp(x1 * sx, 0, image.OriginalWidth), Math.Clamp(y1 * sy, 0, image.OriginalHeight),
-            Math.Clamp(x2 * sx, 0, image.OriginalWidth), Math.Clamp(y2 * sy, 0, image.OriginalHeight));
+            Math.Clamp((x1 + region.Left) * sx, 0, image.OriginalWidth), Math.Clamp((y1 + region.Top) * sy, 0, image.OriginalHeight),
+            Math.Clamp((x2 + region.Left) * sx, 0, image.OriginalWidth), Math.Clamp((y2 + region.Top) * sy, 0, image.OriginalHeight));
         return new Detection(c.ClassId, Model.Names[c.ClassId], c.Score, box);
     }
 
