@@ -22,17 +22,31 @@ public sealed record PreprocessSpec(ChannelOrder Order, float ValueScale, Letter
 public static class TensorWriter
 {
     /// <summary>
-    /// Fills <paramref name="tensor"/> (length 3·H·W) from <paramref name="image"/>: the padding in bulk with the
-    /// family's pad value, then the resized image in one fused resize-and-convert pass.
+    /// Fills <paramref name="tensor"/> (length 3·H·W) from the whole of <paramref name="image"/> with the bilinear
+    /// filter: the padding in bulk with the family's pad value, then the resized image in one fused
+    /// resize-and-convert pass.
     /// </summary>
-    public static Letterbox Write(SKBitmap image, int targetWidth, int targetHeight, PreprocessSpec spec, Span<float> tensor)
+    public static Letterbox Write(SKBitmap image, int targetWidth, int targetHeight, PreprocessSpec spec, Span<float> tensor) =>
+        Write(image, new SKRectI(0, 0, image.Width, image.Height), targetWidth, targetHeight, spec, ResizeFilter.Bilinear, tensor);
+
+    /// <summary>
+    /// Fills <paramref name="tensor"/> from <paramref name="region"/> of <paramref name="image"/> (in that bitmap's
+    /// pixels; the whole bitmap for a whole-image pass, a tile for sliced inference). The letterbox returned maps
+    /// model-input coordinates to coordinates inside the region.
+    /// </summary>
+    public static Letterbox Write(SKBitmap image, SKRectI region, int targetWidth, int targetHeight, PreprocessSpec spec,
+        ResizeFilter filter, Span<float> tensor)
     {
-        var box = Letterbox.Compute(image.Width, image.Height, targetWidth, targetHeight, spec.Alignment);
+        if (region.Left < 0 || region.Top < 0 || region.Right > image.Width || region.Bottom > image.Height || region.Width < 1 || region.Height < 1)
+            throw new ArgumentOutOfRangeException(nameof(region), region, $"The region must lie inside the {image.Width}×{image.Height} image.");
+        var box = Letterbox.Compute(region.Width, region.Height, targetWidth, targetHeight, spec.Alignment);
         int plane = targetWidth * targetHeight;
         if (tensor.Length < 3 * plane) throw new ArgumentException("Tensor buffer too small.", nameof(tensor));
 
         tensor[..(3 * plane)].Fill(spec.PadValue);
-        ResizeInto(image, box, spec, tensor, targetWidth, plane);
+        bool shrinks = box.ResizedWidth < region.Width || box.ResizedHeight < region.Height;
+        if (filter == ResizeFilter.Area && shrinks) AreaInto(image, region, box, spec, tensor, targetWidth, plane);
+        else ResizeInto(image, region, box, spec, tensor, targetWidth, plane);
         return box;
     }
 
@@ -41,9 +55,9 @@ public static class TensorWriter
     /// (half-pixel centres, edge clamping, no antialiasing), which is what the reference pipelines feed these models.
     /// Rows are split across the cores; each output row is independent.
     /// </summary>
-    private static unsafe void ResizeInto(SKBitmap rgba, Letterbox box, PreprocessSpec spec, Span<float> tensor, int stride, int plane)
+    private static unsafe void ResizeInto(SKBitmap rgba, SKRectI region, Letterbox box, PreprocessSpec spec, Span<float> tensor, int stride, int plane)
     {
-        int srcW = rgba.Width, srcH = rgba.Height, dstW = box.ResizedWidth, dstH = box.ResizedHeight;
+        int srcW = region.Width, srcH = region.Height, dstW = box.ResizedWidth, dstH = box.ResizedHeight;
         var x0 = new int[dstW];
         var x1 = new int[dstW];
         var wx = new float[dstW];
@@ -51,13 +65,14 @@ public static class TensorWriter
         for (int x = 0; x < dstW; x++)
         {
             var (i0, i1, w) = Tap((x + 0.5) * scaleX - 0.5, srcW);
-            x0[x] = 4 * i0; x1[x] = 4 * i1; wx[x] = w;
+            x0[x] = 4 * (i0 + region.Left); x1[x] = 4 * (i1 + region.Left); wx[x] = w;
         }
         float k = spec.ValueScale;
         int rPlane = spec.Order == ChannelOrder.Rgb ? 0 : 2 * plane;
         int bPlane = spec.Order == ChannelOrder.Rgb ? 2 * plane : 0;
         nint pixels = rgba.GetPixels();
         int rowBytes = rgba.RowBytes;
+        int top = region.Top;
         double scaleY = (double)srcH / dstH;
         fixed (float* dstFixed = tensor)
         {
@@ -69,8 +84,8 @@ public static class TensorWriter
                 for (int y = from; y < to; y++)
                 {
                     var (y0, y1, fy) = Tap((y + 0.5) * scaleY - 0.5, srcH);
-                    byte* row0 = src + (long)y0 * rowBytes;
-                    byte* row1 = src + (long)y1 * rowBytes;
+                    byte* row0 = src + (long)(y0 + top) * rowBytes;
+                    byte* row1 = src + (long)(y1 + top) * rowBytes;
                     int o = (y + box.PadTop) * stride + box.PadLeft;
                     float* r = d + rPlane + o, g = d + plane + o, b = d + bPlane + o;
                     float gy = 1 - fy;
@@ -89,6 +104,82 @@ public static class TensorWriter
             if (bands == 1) Rows(0, dstH);
             else Parallel.For(0, bands, band => Rows(band * dstH / bands, (band + 1) * dstH / bands));
         }
+    }
+
+    /// <summary>
+    /// Area (box-filter) shrink straight into the planar float tensor, as cv2.resize(INTER_AREA) for a reduction:
+    /// each output pixel is the mean of the source rectangle it covers, partly covered edge pixels weighted by the
+    /// covered fraction. Separable: each output row sums its source rows' horizontal box sums.
+    /// </summary>
+    private static unsafe void AreaInto(SKBitmap rgba, SKRectI region, Letterbox box, PreprocessSpec spec, Span<float> tensor, int stride, int plane)
+    {
+        int dstW = box.ResizedWidth, dstH = box.ResizedHeight;
+        var xTaps = AreaTaps(region.Width, dstW);
+        var yTaps = AreaTaps(region.Height, dstH);
+        float k = spec.ValueScale;
+        int rPlane = spec.Order == ChannelOrder.Rgb ? 0 : 2 * plane;
+        int bPlane = spec.Order == ChannelOrder.Rgb ? 2 * plane : 0;
+        nint pixels = rgba.GetPixels();
+        int rowBytes = rgba.RowBytes, left = region.Left, top = region.Top;
+        fixed (float* dstFixed = tensor)
+        {
+            nint dst = (nint)dstFixed;
+            void Rows(int from, int to)
+            {
+                byte* src = (byte*)pixels;
+                float* d = (float*)dst;
+                var acc = new float[3 * dstW];
+                for (int y = from; y < to; y++)
+                {
+                    Array.Clear(acc);
+                    var (yStart, yWeights) = yTaps[y];
+                    for (int j = 0; j < yWeights.Length; j++)
+                    {
+                        byte* row = src + (long)(yStart + j + top) * rowBytes + 4L * left;
+                        float wy = yWeights[j];
+                        for (int x = 0; x < dstW; x++)
+                        {
+                            var (xStart, xWeights) = xTaps[x];
+                            byte* p = row + 4 * xStart;
+                            float sr = 0, sg = 0, sb = 0;
+                            for (int i = 0; i < xWeights.Length; i++, p += 4)
+                            {
+                                float w = xWeights[i];
+                                sr += p[0] * w; sg += p[1] * w; sb += p[2] * w;
+                            }
+                            acc[3 * x] += sr * wy; acc[3 * x + 1] += sg * wy; acc[3 * x + 2] += sb * wy;
+                        }
+                    }
+                    int o = (y + box.PadTop) * stride + box.PadLeft;
+                    float* r = d + rPlane + o, g = d + plane + o, b = d + bPlane + o;
+                    for (int x = 0; x < dstW; x++)
+                    {
+                        r[x] = acc[3 * x] * k; g[x] = acc[3 * x + 1] * k; b[x] = acc[3 * x + 2] * k;
+                    }
+                }
+            }
+
+            int bands = dstH >= 128 ? Math.Min(Environment.ProcessorCount, 4) : 1;
+            if (bands == 1) Rows(0, dstH);
+            else Parallel.For(0, bands, band => Rows(band * dstH / bands, (band + 1) * dstH / bands));
+        }
+    }
+
+    /// <summary>For each output pixel, the first source pixel it covers and the weights (summing to 1) of those it covers.</summary>
+    private static (int Start, float[] Weights)[] AreaTaps(int source, int target)
+    {
+        var taps = new (int, float[])[target];
+        double scale = (double)source / target;
+        for (int i = 0; i < target; i++)
+        {
+            double from = i * scale, to = Math.Min(source, (i + 1) * scale);
+            int first = (int)Math.Floor(from), last = Math.Min(source - 1, (int)Math.Ceiling(to) - 1);
+            var weights = new float[last - first + 1];
+            for (int s = first; s <= last; s++)
+                weights[s - first] = (float)((Math.Min(to, s + 1) - Math.Max(from, s)) / (to - from));
+            taps[i] = (first, weights);
+        }
+        return taps;
     }
 
     /// <summary>cv2's INTER_LINEAR tap: the two source indices and the weight of the second, clamped at the edges.</summary>

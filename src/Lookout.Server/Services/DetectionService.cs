@@ -93,13 +93,11 @@ public sealed class DetectionService(
     private (DetectionResult, byte[]?, double) Run(DetectionModel model, DetectionJob job, CancellationToken cancellationToken)
     {
         var detector = new Detector(model, decoder);
-        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask.
+        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask. Drawing never
+        // changes the detections: the model's input is made the same way either way.
         bool draw = job.Annotate || archive.Enabled;
-        var start = Stopwatch.GetTimestamp();
-        using var image = detector.Decode(job.Image, forDrawing: draw, orientationIfUntagged: job.ExtraOrientation, options: job.Options);
-        var decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
-        var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);
+        if (!draw) return (detector.Detect(job.Image, job.Options, job.ExtraOrientation, cancellationToken), null, 0);
+        var annotated = detector.DetectAndAnnotate(job.Image, renderer, job.Options, job.ExtraOrientation, cancellationToken);
         return (annotated.Result, annotated.AnnotatedJpeg, annotated.RenderMs);
     }
 }
