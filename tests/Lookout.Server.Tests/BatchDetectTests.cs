@@ -134,8 +134,10 @@ public sealed class BatchDetectTests(DefaultServerFixture fixture)
     }
 
     [Fact]
-    public async Task The_openapi_description_explains_batches()
+    public async Task The_openapi_description_explains_batches_and_the_page_learns_the_limit()
     {
+        var config = JsonDocument.Parse(await Client.GetStringAsync("/api/v1/config")).RootElement;
+        Assert.Equal(16, config.GetProperty("max_images_per_request").GetInt32());
         var doc = await Client.GetStringAsync("/openapi/v1.json");
         Assert.Contains("'images'", doc);
         Assert.Contains("MaxImagesPerRequest", doc);

@@ -171,12 +171,19 @@ public static class DetectApiEndpoints
 
     public sealed record ExampleEntry(string Name, string Url);
     public sealed record ConfigResponse(int MaxSide, long MaxUploadBytes, float DefaultConf, string DefaultModel, double RequestTimeoutSeconds,
-        IReadOnlyList<ExampleEntry> Examples);
+        IReadOnlyList<ExampleEntry> Examples)
+    {
+        /// <summary>The page's gallery sends at most this many photos per request.</summary>
+        public int MaxImagesPerRequest { get; init; }
+    }
 
     private static IResult Config(IOptions<LookoutOptions> options) => new BufferedJson(new ConfigResponse(
         options.Value.Page.MaxSide, options.Value.Limits.MaxUploadBytes, DetectionOptions.DefaultConfidence, options.Value.Model,
         options.Value.Limits.RequestTimeoutSeconds,
-        ExampleEndpoints.Examples.Select(e => new ExampleEntry(Path.GetFileNameWithoutExtension(e), "/examples/" + e)).ToArray()), 200);
+        ExampleEndpoints.Examples.Select(e => new ExampleEntry(Path.GetFileNameWithoutExtension(e), "/examples/" + e)).ToArray())
+    {
+        MaxImagesPerRequest = options.Value.Limits.MaxImagesPerRequest,
+    }, 200);
 }
 
 /// <summary>The original page's example images, served from the asset store (never committed to the repository).</summary>
