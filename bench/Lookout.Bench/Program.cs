@@ -6,6 +6,7 @@ using Lookout.Bench;
 //   dotnet run -c Release --project bench/Lookout.Bench -- darknet [runs [model [image]]]
 //   dotnet run -c Release --project bench/Lookout.Bench -- soak [--seconds N] [--clients N]
 //   dotnet run -c Release --project bench/Lookout.Bench -- enlarge IMAGES FACTOR OUT [COCO_JSON]   (bench/large-photos.sh)
+//   dotnet run -c Release --project bench/Lookout.Bench -- batch [rounds]
 var mode = args.FirstOrDefault() ?? "pipeline";
 return mode switch
 {
@@ -14,11 +15,12 @@ return mode switch
     "darknet" => await DarknetBench.RunAsync(args.Skip(1).ToArray()),
     "soak" => await SoakBench.RunAsync(args.Skip(1).ToArray()),
     "enlarge" => EnlargeSet.Run(args.Skip(1).ToArray()),
+    "batch" => await BatchBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N] | enlarge IMAGES FACTOR OUT [COCO_JSON]");
+    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N] | enlarge IMAGES FACTOR OUT [COCO_JSON] | batch [rounds]");
     return 1;
 }

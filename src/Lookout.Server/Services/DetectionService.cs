@@ -54,15 +54,25 @@ public sealed class DetectionService(
         return await catalog.GetAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Runs one job under its own request deadline.</summary>
     public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken aborted)
     {
-        var start = Stopwatch.GetTimestamp();
         using var deadline = new CancellationTokenSource(Deadline);
+        return await DetectAsync(job, deadline.Token, aborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs one job under a deadline the caller owns: a request with several images shares one deadline among them,
+    /// while each image still waits for its own slot in the gate, like a request of its own.
+    /// </summary>
+    public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken deadline, CancellationToken aborted)
+    {
+        var start = Stopwatch.GetTimestamp();
         var model = await GetModelAsync(job.Model, aborted).ConfigureAwait(false);
-        var (lease, waited) = await gate.EnterAsync(deadline.Token, aborted).ConfigureAwait(false);
+        var (lease, waited) = await gate.EnterAsync(deadline, aborted).ConfigureAwait(false);
         using (lease)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, aborted);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
             LookoutMetrics.InFlight.Inc();
             try
             {
