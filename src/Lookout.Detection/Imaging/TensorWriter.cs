@@ -51,21 +51,23 @@ public static class TensorWriter
     }
 
     /// <summary>
-    /// Bilinear resize straight into the planar float tensor, in one pass: cv2.resize(INTER_LINEAR) sampling
-    /// (half-pixel centres, edge clamping, no antialiasing), which is what the reference pipelines feed these models.
-    /// Rows are split across the cores; each output row is independent.
+    /// Bilinear resize straight into the planar float tensor, in one pass, bit-exact with cv2.resize(INTER_LINEAR)
+    /// on an 8-bit image, which is what the reference pipelines (YOLOX, Ultralytics) feed these models: half-pixel
+    /// centres, edge clamping, no antialiasing, 11-bit fixed-point weights and OpenCV's rounding to whole grey
+    /// levels. Whole levels matter: the dynamically quantised Ultralytics exports turn sub-level differences into
+    /// score changes of several hundredths. Rows are split across the cores; each output row is independent.
     /// </summary>
     private static unsafe void ResizeInto(SKBitmap rgba, SKRectI region, Letterbox box, PreprocessSpec spec, Span<float> tensor, int stride, int plane)
     {
         int srcW = region.Width, srcH = region.Height, dstW = box.ResizedWidth, dstH = box.ResizedHeight;
         var x0 = new int[dstW];
         var x1 = new int[dstW];
-        var wx = new float[dstW];
-        double scaleX = (double)srcW / dstW;
+        var ax0 = new int[dstW];
+        var ax1 = new int[dstW];
         for (int x = 0; x < dstW; x++)
         {
-            var (i0, i1, w) = Tap((x + 0.5) * scaleX - 0.5, srcW);
-            x0[x] = 4 * (i0 + region.Left); x1[x] = 4 * (i1 + region.Left); wx[x] = w;
+            var (i0, i1, w0, w1) = Tap(x, srcW, dstW);
+            x0[x] = 4 * (i0 + region.Left); x1[x] = 4 * (i1 + region.Left); ax0[x] = w0; ax1[x] = w1;
         }
         float k = spec.ValueScale;
         int rPlane = spec.Order == ChannelOrder.Rgb ? 0 : 2 * plane;
@@ -73,7 +75,6 @@ public static class TensorWriter
         nint pixels = rgba.GetPixels();
         int rowBytes = rgba.RowBytes;
         int top = region.Top;
-        double scaleY = (double)srcH / dstH;
         fixed (float* dstFixed = tensor)
         {
             nint dst = (nint)dstFixed;
@@ -83,19 +84,18 @@ public static class TensorWriter
                 float* d = (float*)dst;
                 for (int y = from; y < to; y++)
                 {
-                    var (y0, y1, fy) = Tap((y + 0.5) * scaleY - 0.5, srcH);
+                    var (y0, y1, b0, b1) = Tap(y, srcH, dstH);
                     byte* row0 = src + (long)(y0 + top) * rowBytes;
                     byte* row1 = src + (long)(y1 + top) * rowBytes;
                     int o = (y + box.PadTop) * stride + box.PadLeft;
                     float* r = d + rPlane + o, g = d + plane + o, b = d + bPlane + o;
-                    float gy = 1 - fy;
                     for (int x = 0; x < dstW; x++)
                     {
                         byte* a0 = row0 + x0[x], a1 = row0 + x1[x], c0 = row1 + x0[x], c1 = row1 + x1[x];
-                        float w1 = wx[x], w0 = 1 - w1;
-                        r[x] = ((a0[0] * w0 + a1[0] * w1) * gy + (c0[0] * w0 + c1[0] * w1) * fy) * k;
-                        g[x] = ((a0[1] * w0 + a1[1] * w1) * gy + (c0[1] * w0 + c1[1] * w1) * fy) * k;
-                        b[x] = ((a0[2] * w0 + a1[2] * w1) * gy + (c0[2] * w0 + c1[2] * w1) * fy) * k;
+                        int w0 = ax0[x], w1 = ax1[x];
+                        r[x] = Vertical(a0[0] * w0 + a1[0] * w1, c0[0] * w0 + c1[0] * w1, b0, b1) * k;
+                        g[x] = Vertical(a0[1] * w0 + a1[1] * w1, c0[1] * w0 + c1[1] * w1, b0, b1) * k;
+                        b[x] = Vertical(a0[2] * w0 + a1[2] * w1, c0[2] * w0 + c1[2] * w1, b0, b1) * k;
                     }
                 }
             }
@@ -182,14 +182,23 @@ public static class TensorWriter
         return taps;
     }
 
-    /// <summary>cv2's INTER_LINEAR tap: the two source indices and the weight of the second, clamped at the edges.</summary>
+    /// <summary>OpenCV's 8-bit vertical pass of two horizontally filtered rows (each scaled by 2048): its SIMD rounding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int I0, int I1, float W) Tap(double f, int size)
+    private static int Vertical(int s0, int s1, int b0, int b1) => ((((s0 >> 4) * b0) >> 16) + (((s1 >> 4) * b1) >> 16) + 2) >> 2;
+
+    /// <summary>
+    /// cv2's INTER_LINEAR tap for output index <paramref name="d"/>: the two source indices and their weights in
+    /// 1/2048ths, the position computed in float as OpenCV does and clamped at the edges.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int I0, int I1, int W0, int W1) Tap(int d, int size, int resized)
     {
-        int i = (int)Math.Floor(f);
-        float w = (float)(f - i);
-        if (i < 0) return (0, 0, 0f);
-        if (i >= size - 1) return (size - 1, size - 1, 0f);
-        return (i, i + 1, w);
+        double scale = 1.0 / ((double)resized / size);
+        float f = (float)((d + 0.5) * scale - 0.5);
+        int i = (int)MathF.Floor(f);
+        float w = f - i;
+        if (i < 0) return (0, 0, 2048, 0);
+        if (i >= size - 1) return (size - 1, size - 1, 2048, 0);
+        return (i, i + 1, (int)MathF.Round((1f - w) * 2048f, MidpointRounding.ToEven), (int)MathF.Round(w * 2048f, MidpointRounding.ToEven));
     }
 }
