@@ -150,6 +150,21 @@ public sealed class VideoDetectTests
     }
 
     [Fact]
+    public async Task An_annotated_video_never_overwrites_its_source()
+    {
+        var folder = TestAssets.TestOutputDirectory("video-same-folder");
+        var source = Path.Combine(folder, "clip.mp4");
+        File.Copy(TestVideos.Clip, source, overwrite: true);
+        var before = File.ReadAllBytes(source);
+
+        var run = await CliRunner.RunAsync("detect", source, "--out", folder);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("would overwrite the input", run.Console);
+        Assert.Equal(before, File.ReadAllBytes(source));
+    }
+
+    [Fact]
     public async Task A_file_that_is_no_video_fails_alone_with_a_clear_message()
     {
         var notVideo = Path.Combine(TestVideos.Directory, "notes.mp4");
