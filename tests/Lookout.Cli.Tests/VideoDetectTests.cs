@@ -165,6 +165,34 @@ public sealed class VideoDetectTests
     }
 
     [Fact]
+    public async Task A_video_named_like_a_protocol_or_an_option_is_read_as_a_local_file()
+    {
+        var folder = TestAssets.TestOutputDirectory("video-odd-names");
+        foreach (var old in Directory.EnumerateFiles(folder)) File.Delete(old);
+        File.Copy(TestVideos.Clip, Path.Combine(folder, "http:clip.mp4"));
+        File.Copy(TestVideos.Clip, Path.Combine(folder, "-y clip.mp4"));
+
+        var run = await CliRunner.RunAsync("detect", folder, "--jsonl", "--vid-stride", "25");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["-y clip.mp4", "http:clip.mp4"], ParseLines(run.Stdout).Select(l => Path.GetFileName(l.File!)).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("[{\"width\":1920,\"height\":1080,\"avg_frame_rate\":\"30000/1001\",\"nb_frames\":\"300\",\"side_data_list\":[{\"rotation\":-90}]}]", 1080, 1920, 300L)]
+    [InlineData("[{\"width\":1920,\"height\":1080,\"avg_frame_rate\":\"0/0\",\"r_frame_rate\":\"25/1\",\"tags\":{\"rotate\":\"180\"}}]", 1920, 1080, 250L)]
+    public void Ffprobe_output_gives_the_upright_size_the_rate_and_the_frame_count(string streams, int width, int height, long frames)
+    {
+        var info = Lookout.Cli.Video.VideoProbe.Parse($"{{\"streams\":{streams},\"format\":{{\"duration\":\"10.0\"}}}}");
+
+        Assert.NotNull(info);
+        Assert.Equal((width, height), (info.Width, info.Height));
+        Assert.Equal(frames, info.ExpectedFrames);
+        Assert.True(info.FramesPerSecond is > 24.9 and < 30.1, info.ToString());
+        Assert.Null(Lookout.Cli.Video.VideoProbe.Parse("{\"streams\":[]}"));
+    }
+
+    [Fact]
     public async Task A_file_that_is_no_video_fails_alone_with_a_clear_message()
     {
         var notVideo = Path.Combine(TestVideos.Directory, "notes.mp4");
