@@ -150,6 +150,21 @@ public sealed class VideoDetectTests
     }
 
     [Fact]
+    public async Task A_truncated_mkv_which_declares_no_frame_count_is_judged_by_ffmpeg_errors()
+    {
+        var bytes = File.ReadAllBytes(TestVideos.Derived("clip.mkv", "-c", "copy"));
+        var truncated = Path.Combine(TestVideos.Directory, "truncated.mkv");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length * 6 / 10)]);
+
+        var run = await CliRunner.RunAsync("detect", truncated, "--jsonl");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var frames = ParseLines(run.Stdout);
+        Assert.InRange(frames.Count, 1, TestVideos.FrameCount - 1);
+        Assert.Contains($"error: {truncated}: damaged or truncated video: ffmpeg reported errors while decoding ({frames.Count} frames read): File ended prematurely", run.Console);
+    }
+
+    [Fact]
     public async Task An_annotated_video_never_overwrites_its_source()
     {
         var folder = TestAssets.TestOutputDirectory("video-same-folder");
