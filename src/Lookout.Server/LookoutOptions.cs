@@ -48,6 +48,12 @@ public sealed class LimitOptions
     /// <summary>Largest accepted image upload; larger bodies get 413 before they are read.</summary>
     [Range(1024, 1L << 31)] public long MaxUploadBytes { get; set; } = DecodeLimits.DefaultMaxBytes;
 
+    /// <summary>
+    /// Images one POST /api/v1/detect may carry. MaxUploadBytes bounds the whole request, all its images together,
+    /// and each image still takes its own place in the inference queue.
+    /// </summary>
+    [Range(1, 256)] public int MaxImagesPerRequest { get; set; } = 16;
+
     /// <summary>Largest accepted image by declared pixel count, checked from the header before decoding.</summary>
     [Range(1, 1L << 34)] public long MaxPixels { get; set; } = DecodeLimits.DefaultMaxPixels;
 

@@ -28,6 +28,7 @@ public static class LookoutServer
         ["--queue"] = "Lookout:Limits:QueueLength",
         ["--timeout"] = "Lookout:Limits:RequestTimeoutSeconds",
         ["--max-upload-bytes"] = "Lookout:Limits:MaxUploadBytes",
+        ["--max-images"] = "Lookout:Limits:MaxImagesPerRequest",
         ["--cert"] = "Lookout:Https:CertificatePath",
         ["--key"] = "Lookout:Https:KeyPath",
         ["--https-port"] = "Lookout:Https:Port",
@@ -63,7 +64,7 @@ public static class LookoutServer
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddHostedService<ModelWarmup>();
         builder.Services.AddSingleton<ApiKeyFilter>();
-        builder.Services.Configure<FormOptions>(f => UploadReader.Configure(f, options.Limits.MaxUploadBytes));
+        builder.Services.Configure<FormOptions>(f => UploadReader.Configure(f, options.Limits.MaxUploadBytes, options.Limits.MaxImagesPerRequest));
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.Limits.RequestTimeoutSeconds + 5));
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
         {

@@ -34,8 +34,10 @@ public static class ResultJson
     }
 
     /// <summary>One result as compact JSON (one line: what <c>--jsonl</c> writes).</summary>
-    public static string Serialize(DetectionResult result, string? file = null) =>
-        JsonSerializer.Serialize(ToDto(result, file), ResultJsonContext.Default.DetectionResultDto);
+    public static string Serialize(DetectionResult result, string? file = null) => Serialize(ToDto(result, file));
+
+    /// <summary>One result DTO as compact JSON (a video frame's line carries its <c>frame</c> and <c>time</c>).</summary>
+    public static string Serialize(DetectionResultDto dto) => JsonSerializer.Serialize(dto, ResultJsonContext.Default.DetectionResultDto);
 
     /// <summary>Writes an array of results as one indented JSON document (what <c>--json</c> writes).</summary>
     public static void WriteArray(Stream stream, IEnumerable<DetectionResultDto> results)
@@ -64,7 +66,16 @@ public sealed record DetectionResultDto(
     string Model,
     ImageSizeDto Image,
     IReadOnlyList<DetectionDto> Detections,
-    TimingsDto Timings);
+    TimingsDto Timings)
+{
+    /// <summary>A video frame's 0-based index in the source video (every decoded frame counts); absent for photos.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Frame { get; init; }
+
+    /// <summary>A video frame's time in seconds from the start of the video; absent for photos.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Time { get; init; }
+}
 
 /// <summary>The upright original image's size in pixels.</summary>
 public sealed record ImageSizeDto(int Width, int Height);

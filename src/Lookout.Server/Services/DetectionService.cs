@@ -54,15 +54,25 @@ public sealed class DetectionService(
         return await catalog.GetAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Runs one job under its own request deadline.</summary>
     public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken aborted)
     {
-        var start = Stopwatch.GetTimestamp();
         using var deadline = new CancellationTokenSource(Deadline);
+        return await DetectAsync(job, deadline.Token, aborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs one job under a deadline the caller owns: a request with several images shares one deadline among them,
+    /// while each image still waits for its own slot in the gate, like a request of its own.
+    /// </summary>
+    public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken deadline, CancellationToken aborted)
+    {
+        var start = Stopwatch.GetTimestamp();
         var model = await GetModelAsync(job.Model, aborted).ConfigureAwait(false);
-        var (lease, waited) = await gate.EnterAsync(deadline.Token, aborted).ConfigureAwait(false);
+        var (lease, waited) = await gate.EnterAsync(deadline, aborted).ConfigureAwait(false);
         using (lease)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, aborted);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
             LookoutMetrics.InFlight.Inc();
             try
             {
@@ -93,13 +103,11 @@ public sealed class DetectionService(
     private (DetectionResult, byte[]?, double) Run(DetectionModel model, DetectionJob job, CancellationToken cancellationToken)
     {
         var detector = new Detector(model, decoder);
-        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask.
+        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask. Drawing never
+        // changes the detections: the model's input is made the same way either way.
         bool draw = job.Annotate || archive.Enabled;
-        var start = Stopwatch.GetTimestamp();
-        using var image = detector.Decode(job.Image, forDrawing: draw, orientationIfUntagged: job.ExtraOrientation, options: job.Options);
-        var decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
-        var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);
+        if (!draw) return (detector.Detect(job.Image, job.Options, job.ExtraOrientation, cancellationToken), null, 0);
+        var annotated = detector.DetectAndAnnotate(job.Image, renderer, job.Options, job.ExtraOrientation, cancellationToken);
         return (annotated.Result, annotated.AnnotatedJpeg, annotated.RenderMs);
     }
 }
