@@ -6,6 +6,7 @@ using Lookout.Server.Endpoints;
 using Lookout.Server.Services;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -133,7 +134,8 @@ public static class LookoutServer
 
     private static void AddEngine(IServiceCollection services)
     {
-        services.AddSingleton(sp =>
+        // TryAdd: a host (or a test with a stand-in manifest and download address) may supply its own store.
+        services.TryAddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
             var store = AssetStoreOptions.FromEnvironment();
@@ -164,7 +166,12 @@ public static class LookoutServer
         {
             var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
             var registry = new ModelRegistry(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<ModelDownloads>(),
-                new ModelRegistryOptions { Directories = [.. o.ModelDirectories.Select(Path.GetFullPath)], MaxLoadedModels = o.MaxLoadedModels },
+                new ModelRegistryOptions
+                {
+                    Directories = [.. o.ModelDirectories.Select(Path.GetFullPath)],
+                    MaxLoadedModels = o.MaxLoadedModels,
+                    AfterUnload = MallocArenas.Trim,
+                },
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Lookout.Models"));
             registry.Start();
             return registry;

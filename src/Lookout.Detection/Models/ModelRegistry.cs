@@ -47,6 +47,9 @@ public sealed class ModelRegistryOptions
 
     /// <summary>How long a file's size and time must stay unchanged before it is loaded (a copy in progress is not).</summary>
     public TimeSpan StableFor { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Runs after models were unloaded and disposed (the server returns freed native memory to the system here).</summary>
+    public Action? AfterUnload { get; set; }
 }
 
 /// <summary>One model as a listing shows it.</summary>
@@ -315,7 +318,7 @@ public sealed class ModelRegistry : IDisposable
             // A replaced model that was in use is loaded again at once, so its next request does not wait for the load.
             foreach (var entry in reload) entry.Loading ??= StartLoad(entry);
         }
-        foreach (var model in dispose) model.Dispose();
+        DisposeAll(dispose);
         EnsureWatchers();
     }
 
@@ -380,7 +383,7 @@ public sealed class ModelRegistry : IDisposable
                     EvictOverLimit(slot, dispose);
                 }
             }
-            foreach (var m in dispose) m.Dispose();
+            DisposeAll(dispose);
             return slot;
         });
     }
@@ -414,7 +417,14 @@ public sealed class ModelRegistry : IDisposable
             }
             else EvictOverLimit(null, dispose);
         }
-        foreach (var m in dispose) m.Dispose();
+        DisposeAll(dispose);
+    }
+
+    private void DisposeAll(List<DetectionModel> models)
+    {
+        if (models.Count == 0) return;
+        foreach (var m in models) m.Dispose();
+        _options.AfterUnload?.Invoke();
     }
 
     private Entry? Find(string name) => _catalogue.GetValueOrDefault(name) ?? _folder.GetValueOrDefault(name);
