@@ -5,6 +5,8 @@ using Lookout.Bench;
 //   dotnet run -c Release --project bench/Lookout.Bench -- http [requests-per-level]
 //   dotnet run -c Release --project bench/Lookout.Bench -- darknet [runs [model [image]]]
 //   dotnet run -c Release --project bench/Lookout.Bench -- soak [--seconds N] [--clients N]
+//   dotnet run -c Release --project bench/Lookout.Bench -- enlarge IMAGES FACTOR OUT [COCO_JSON]   (bench/large-photos.sh)
+//   dotnet run -c Release --project bench/Lookout.Bench -- batch [rounds]
 var mode = args.FirstOrDefault() ?? "pipeline";
 return mode switch
 {
@@ -12,11 +14,13 @@ return mode switch
     "http" => await HttpBench.RunAsync(args.Skip(1).ToArray()),
     "darknet" => await DarknetBench.RunAsync(args.Skip(1).ToArray()),
     "soak" => await SoakBench.RunAsync(args.Skip(1).ToArray()),
+    "enlarge" => EnlargeSet.Run(args.Skip(1).ToArray()),
+    "batch" => await BatchBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N]");
+    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N] | enlarge IMAGES FACTOR OUT [COCO_JSON] | batch [rounds]");
     return 1;
 }

@@ -29,6 +29,7 @@ public static class LookoutServer
         ["--queue"] = "Lookout:Limits:QueueLength",
         ["--timeout"] = "Lookout:Limits:RequestTimeoutSeconds",
         ["--max-upload-bytes"] = "Lookout:Limits:MaxUploadBytes",
+        ["--max-images"] = "Lookout:Limits:MaxImagesPerRequest",
         ["--cert"] = "Lookout:Https:CertificatePath",
         ["--key"] = "Lookout:Https:KeyPath",
         ["--https-port"] = "Lookout:Https:Port",
@@ -68,7 +69,7 @@ public static class LookoutServer
             .AddCheck<DefaultModelHealthCheck>("default-model", tags: [OperationsEndpoints.ReadyTag])
             .AddCheck<ModelsHealthCheck>("models", tags: [OperationsEndpoints.ReadyTag]);
         builder.Services.AddSingleton<ApiKeyFilter>();
-        builder.Services.Configure<FormOptions>(f => UploadReader.Configure(f, options.Limits.MaxUploadBytes));
+        builder.Services.Configure<FormOptions>(f => UploadReader.Configure(f, options.Limits.MaxUploadBytes, options.Limits.MaxImagesPerRequest));
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.Limits.RequestTimeoutSeconds + 5));
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
         {

@@ -26,7 +26,7 @@ public static class DeepStackEndpoints
         var v1 = app.MapGroup("/v1").WithTags("DeepStack / CodeProject.AI");
         var vision = v1.MapGroup("/vision").RequireRateLimiting(ClientRateLimiting.Policy);
         vision.MapPost("/detection", (HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, null))
-            .DisableAntiforgery().WithSummary("DeepStack object detection: multipart 'image', 'min_confidence', 'api_key'.");
+            .DisableAntiforgery().WithSummary("DeepStack object detection: multipart 'image', 'min_confidence', 'api_key'; Lookout's extra 'tile' (off, auto, RxC) and 'tile_overlap'.");
         vision.MapPost("/custom/{model}", (string model, HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, model))
             .DisableAntiforgery().WithSummary("DeepStack custom-model detection with a named model.");
         // Only models that can answer now, as DeepStack lists its models folder: camera software builds its picker from this.
@@ -124,8 +124,19 @@ public static class DeepStackEndpoints
                 if (minConfidence > 1) return Error(400, "min_confidence cannot be greater than 1", start);
             }
 
+            // Lookout's extra form fields (DeepStack clients never send them, so their requests are unchanged).
+            DetectionOptions detectionOptions;
+            try
+            {
+                detectionOptions = RequestParameters.ApplyTiling(new DetectionOptions { Confidence = minConfidence },
+                    upload.Form["tile"].ToString(), upload.Form["tile_overlap"].ToString(), options.Value.Limits.MaxTilesPerRequest);
+            }
+            catch (ParameterException ex)
+            {
+                return Error(400, "Invalid value: " + ex.Message, start);
+            }
             var outcome = await detection.DetectAsync(
-                new DetectionJob(upload.Image, model, new DetectionOptions { Confidence = minConfidence }, Annotate: false), context.RequestAborted);
+                new DetectionJob(upload.Image, model, detectionOptions, Annotate: false), context.RequestAborted);
             context.Items[RequestLogging.OutcomeKey] = outcome;
             return new BufferedJson(ToResponse(outcome, context, model is null ? "detect" : "custom"), 200) { Options = BufferedJson.AsDeclared };
         }

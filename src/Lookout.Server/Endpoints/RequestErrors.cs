@@ -35,6 +35,7 @@ public sealed record RequestError(int Status, string Title, string Detail, TimeS
 
     private static string TitleFor(int status) => status switch
     {
+        406 => "Not acceptable",
         408 => "Request body too slow",
         413 => "Image too large",
         415 => "Unsupported content type",

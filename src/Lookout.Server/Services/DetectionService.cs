@@ -47,17 +47,28 @@ public sealed class DetectionService(
     public Task<ModelLease> AcquireModelAsync(string? name, CancellationToken cancellationToken) =>
         models.AcquireAsync(string.IsNullOrWhiteSpace(name) ? _options.Model : name.Trim(), cancellationToken);
 
+    /// <summary>Runs one job under its own request deadline.</summary>
     /// <param name="modelLease">The model the caller already holds (to read its class names first), or null to acquire <c>job.Model</c>.</param>
     public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken aborted, ModelLease? modelLease = null)
     {
-        var start = Stopwatch.GetTimestamp();
         using var deadline = new CancellationTokenSource(Deadline);
+        return await DetectAsync(job, deadline.Token, aborted, modelLease).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs one job under a deadline the caller owns: a request with several images shares one deadline among them,
+    /// while each image still waits for its own slot in the gate, like a request of its own.
+    /// </summary>
+    /// <param name="modelLease">The model the caller holds for every image of its request, or null to acquire <c>job.Model</c>.</param>
+    public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken deadline, CancellationToken aborted, ModelLease? modelLease = null)
+    {
+        var start = Stopwatch.GetTimestamp();
         using var ownLease = modelLease is null ? await AcquireModelAsync(job.Model, aborted).ConfigureAwait(false) : null;
         var model = (modelLease ?? ownLease)!.Model;
-        var (lease, waited) = await gate.EnterAsync(deadline.Token, aborted).ConfigureAwait(false);
+        var (lease, waited) = await gate.EnterAsync(deadline, aborted).ConfigureAwait(false);
         using (lease)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, aborted);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
             LookoutMetrics.InFlight.Inc();
             try
             {
@@ -88,13 +99,11 @@ public sealed class DetectionService(
     private (DetectionResult, byte[]?, double) Run(DetectionModel model, DetectionJob job, CancellationToken cancellationToken)
     {
         var detector = new Detector(model, decoder);
-        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask.
+        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask. Drawing never
+        // changes the detections: the model's input is made the same way either way.
         bool draw = job.Annotate || archive.Enabled;
-        var start = Stopwatch.GetTimestamp();
-        using var image = detector.Decode(job.Image, forDrawing: draw, orientationIfUntagged: job.ExtraOrientation);
-        var decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
-        var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);
+        if (!draw) return (detector.Detect(job.Image, job.Options, job.ExtraOrientation, cancellationToken), null, 0);
+        var annotated = detector.DetectAndAnnotate(job.Image, renderer, job.Options, job.ExtraOrientation, cancellationToken);
         return (annotated.Result, annotated.AnnotatedJpeg, annotated.RenderMs);
     }
 }

@@ -8,6 +8,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   max_upload_bytes: 20 * 1024 * 1024,
   default_conf: 0.25,
   request_timeout_seconds: 25,
+  max_images_per_request: 16,
   examples: [],
 });
 
@@ -35,6 +36,7 @@ export async function fetchConfig() {
       max_upload_bytes: positiveNumber(cfg.max_upload_bytes, DEFAULT_CONFIG.max_upload_bytes),
       default_conf: clamp01(cfg.default_conf, DEFAULT_CONFIG.default_conf),
       request_timeout_seconds: positiveNumber(cfg.request_timeout_seconds, DEFAULT_CONFIG.request_timeout_seconds),
+      max_images_per_request: positiveNumber(cfg.max_images_per_request, DEFAULT_CONFIG.max_images_per_request),
       examples: Array.isArray(cfg.examples) ? cfg.examples : [],
     };
   } catch {
@@ -55,17 +57,52 @@ export async function checkStatus(timeoutMs = 1500) {
 /**
  * POST the JPEG to /api/v1/detect and return the parsed JSON.
  * @param {Blob} jpeg
- * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
+ * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, tile?:string, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
  */
 export async function detect(jpeg, opts = {}) {
+  const form = new FormData();
+  form.append('image', jpeg, 'image.jpg');
+  const json = await postDetect(form, opts);
+  if (!json || !Array.isArray(json.detections)) {
+    throw new DetectError('server', 'The server sent an answer this page does not understand.');
+  }
+  return json;
+}
+
+/**
+ * POST several JPEGs in one request (the 'images' part); the answer keeps their order.
+ * A failure of the whole request throws a DetectError; a failure of one photo comes back as its item.
+ * @param {Array<{blob: Blob, name: string}>} photos
+ * @param {object} opts  as for detect()
+ * @returns {Promise<Array<{result: object} | {error: DetectError}>>}
+ */
+export async function detectMany(photos, opts = {}) {
+  const form = new FormData();
+  for (const p of photos) form.append('images', p.blob, p.name);
+  const json = await postDetect(form, opts);
+  if (!json || !Array.isArray(json.results) || json.results.length !== photos.length) {
+    throw new DetectError('server', 'The server sent an answer this page does not understand.');
+  }
+  return json.results.map((item) => {
+    if (item && item.error && typeof item.error.status === 'number') {
+      const problem = { title: item.error.title, detail: item.error.detail };
+      return { error: problemToError(item.error.status, problem, null, opts.maxUploadBytes) };
+    }
+    if (!item || !Array.isArray(item.detections)) {
+      return { error: new DetectError('server', 'The server sent an answer this page does not understand.') };
+    }
+    return { result: item };
+  });
+}
+
+async function postDetect(form, opts) {
   const params = new URLSearchParams({
     conf: String(opts.conf ?? 0.05),
     iou: String(opts.iou ?? 0.45),
     max_det: String(opts.max_det ?? 300),
     annotate: String(Boolean(opts.annotate)),
   });
-  const form = new FormData();
-  form.append('image', jpeg, 'image.jpg');
+  if (opts.tile) params.set('tile', opts.tile);
 
   const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const controller = new AbortController();
@@ -83,11 +120,7 @@ export async function detect(jpeg, opts = {}) {
       signal: controller.signal,
     });
     if (!res.ok) throw await errorFromResponse(res, opts.maxUploadBytes);
-    const json = await res.json();
-    if (!json || !Array.isArray(json.detections)) {
-      throw new DetectError('server', 'The server sent an answer this page does not understand.');
-    }
-    return json;
+    return await res.json();
   } catch (err) {
     if (err instanceof DetectError) throw err;
     if (timedOut) {
@@ -108,9 +141,14 @@ async function errorFromResponse(res, maxUploadBytes) {
     const type = res.headers.get('Content-Type') || '';
     if (type.includes('json')) problem = await res.json();
   } catch { /* not JSON: keep the status alone */ }
+  return problemToError(res.status, problem, res.headers.get('Retry-After'), maxUploadBytes);
+}
+
+/** A problem (a whole response's, or one photo's inside a batch) in plain words. */
+function problemToError(status, problem, retryAfterHeader, maxUploadBytes) {
   const detail = typeof problem.detail === 'string' ? problem.detail : '';
-  const extra = { status: res.status, detail };
-  switch (res.status) {
+  const extra = { status, detail };
+  switch (status) {
     case 413: {
       const limit = maxUploadBytes ? ` (the limit is ${formatBytes(maxUploadBytes)})` : '';
       return new DetectError('too-large', `That image is too large for the server${limit}. Try a smaller photo.`, extra);
@@ -121,7 +159,7 @@ async function errorFromResponse(res, maxUploadBytes) {
       return new DetectError('bad-request',
         `The server could not read that image — it may be damaged or not an image.${detail ? ` (${detail})` : ''}`, extra);
     case 503: {
-      const retry = parseRetryAfter(res.headers.get('Retry-After'));
+      const retry = parseRetryAfter(retryAfterHeader);
       const when = retry ? ` Please try again in ${retry} second${retry === 1 ? '' : 's'}.` : ' Please try again in a moment.';
       return new DetectError('busy', `The server is busy right now.${when}`, { ...extra, retryAfterSeconds: retry });
     }
@@ -129,7 +167,7 @@ async function errorFromResponse(res, maxUploadBytes) {
       return new DetectError('timeout', 'The server took too long to process that image. Please try again.', extra);
     default:
       return new DetectError('server',
-        `Something went wrong on the server (HTTP ${res.status}${problem.title ? `: ${problem.title}` : ''}).`, extra);
+        `Something went wrong on the server (HTTP ${status}${problem.title ? `: ${problem.title}` : ''}).`, extra);
   }
 }
 

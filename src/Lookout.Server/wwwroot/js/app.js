@@ -3,6 +3,7 @@ import { fetchConfig, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
 import { drawDetections, colorFor, hitTest, tagText, objectListItem } from './draw.js';
 import { toUprightJpeg, canvasToBlob, saveBlob } from './image.js';
 import { createLive } from './live.js';
+import { createGallery } from './gallery.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -26,6 +27,7 @@ const el = {
   downloadJson: $('download-json'),
   confSlider: $('conf-slider'),
   confValue: $('conf-value'),
+  tileToggle: $('tile-toggle'),
   classFilter: $('class-filter'),
   classFilterEmpty: $('class-filter-empty'),
   objectsList: $('objects-list'),
@@ -42,6 +44,7 @@ const state = {
   config: { ...DEFAULT_CONFIG },
   lastResult: null,     // the server's JSON for the photo on screen
   photo: null,          // { canvas, url, name } the upright image that was uploaded
+  lastInput: null,      // { file, name } of that photo, to run it again when the tile switch changes
   conf: 0.25,
   excluded: new Set(),  // class labels the user switched off
   highlight: null,      // the detection whose box is emphasised
@@ -85,7 +88,7 @@ function setConf(value) {
 }
 
 function renderClassFilter() {
-  const dets = state.lastResult?.detections ?? [];
+  const dets = filterableDetections();
   // Classes with something above the threshold, plus the ones the user switched off (to switch back on).
   const byClass = new Map();
   for (const d of dets) {
@@ -185,6 +188,7 @@ function renderAll() {
   renderClassFilter();
   renderObjectsList();
   renderOverlay();
+  gallery.refresh();
 }
 
 /** Re-filter without a new request: slider, class checkboxes. */
@@ -192,6 +196,7 @@ function refilter() {
   if (state.highlight && !passesFilter(state.highlight)) state.highlight = null;
   renderObjectsList();
   renderOverlay();
+  gallery.refresh();
 }
 
 function setHighlight(det) {
@@ -226,8 +231,8 @@ function resetView() {
   state.lastResult = null;
   state.highlight = null;
   state.excluded.clear();
-  if (state.photo) URL.revokeObjectURL(state.photo.url);
-  state.photo = null;
+  releasePhoto();
+  gallery.clear();
   el.image.removeAttribute('src');
   el.result.hidden = true;
   el.emptyState.hidden = false;
@@ -247,7 +252,9 @@ function resetView() {
  * @param {string} name a base name for downloads
  */
 async function runDetection(file, name) {
+  state.lastInput = { file, name };
   clearError();
+  gallery.clear();
   state.controller?.abort();
   const id = ++state.requestId;
   const controller = new AbortController();
@@ -266,7 +273,7 @@ async function runDetection(file, name) {
   if (id !== state.requestId) return;
 
   // Show the (upright, shrunk) photo at once, with "Processing…" over it.
-  if (state.photo) URL.revokeObjectURL(state.photo.url);
+  releasePhoto();
   const url = URL.createObjectURL(prepared.blob);
   state.photo = { canvas: prepared.canvas, url, name: baseName(name) };
   state.lastResult = null;
@@ -283,6 +290,7 @@ async function runDetection(file, name) {
   try {
     const res = await detect(prepared.blob, {
       conf: REQUEST_CONF,
+      tile: el.tileToggle?.checked ? 'auto' : undefined,
       signal: controller.signal,
       maxUploadBytes: state.config.max_upload_bytes,
       // Wait as long as the server's own deadline, plus time for the upload; the original waited 25 s.
@@ -340,10 +348,78 @@ async function downloadAnnotatedJpeg() {
 }
 
 function downloadJson() {
+  if (gallery.active) { downloadGalleryJson(); return; }
   const res = state.lastResult;
   if (!res) return;
   const blob = new Blob([JSON.stringify(res, null, 2)], { type: 'application/json' });
   saveBlob(blob, `${state.photo?.name ?? 'photo'}-lookout.json`);
+}
+
+// ---------------------------------------------------------------- gallery (several photos at once)
+
+/** The photo on screen came from runDetection (its URL is ours to free) or from the gallery (the gallery's). */
+function releasePhoto() {
+  if (state.photo && !state.photo.fromGallery) URL.revokeObjectURL(state.photo.url);
+  state.photo = null;
+}
+
+/** With a gallery on screen the filters act on every photo, so the class list covers all of them. */
+function filterableDetections() {
+  return gallery.active ? gallery.allDetections() : (state.lastResult?.detections ?? []);
+}
+
+const gallery = createGallery({
+  getConfig: () => state.config,
+  requestConf: REQUEST_CONF,
+  passesFilter: (d) => passesFilter(d),
+  onOpen: (item) => openGalleryPhoto(item),
+  onChange: () => {
+    renderClassFilter();
+    el.downloadJson.disabled = !gallery.hasResults();
+  },
+  showError: (message) => showError(message),
+});
+
+function startGallery(files) {
+  clearError();
+  // A single photo's request in flight is replaced by the gallery.
+  state.controller?.abort();
+  state.controller = null;
+  state.requestId++;
+  releasePhoto();
+  state.lastResult = null;
+  state.highlight = null;
+  state.excluded.clear();
+  el.image.removeAttribute('src');
+  el.result.hidden = true;
+  el.emptyState.hidden = false;
+  el.dropzone.dataset.state = 'empty';
+  setBusy(false);
+  renderTimings(null);
+  el.reset.disabled = false;
+  el.downloadJpeg.disabled = true;
+  el.downloadJson.disabled = true;
+  gallery.start(files).then(() => { el.fileInput.value = ''; });
+  renderAll();
+}
+
+/** Opens a finished gallery photo in the usual view; the filters stay as they are, for every photo. */
+function openGalleryPhoto(item) {
+  clearError('photo');
+  releasePhoto();
+  state.photo = { canvas: item.canvas, url: item.url, name: baseName(item.name), fromGallery: true };
+  state.lastResult = item.result;
+  state.highlight = null;
+  renderTimings(item.result, null);
+  showPhoto(item.url);
+  renderAll();
+  el.downloadJpeg.disabled = false;
+  el.dropzone.dataset.result = 'ready';
+}
+
+function downloadGalleryJson() {
+  const blob = new Blob([JSON.stringify(gallery.json(), null, 2)], { type: 'application/json' });
+  saveBlob(blob, 'photos-lookout.json');
 }
 
 // ---------------------------------------------------------------- server status light
@@ -386,8 +462,9 @@ const live_ = createLive({
 
 function wire() {
   el.fileInput.addEventListener('change', () => {
-    const file = el.fileInput.files?.[0];
-    if (file) runDetection(file, file.name);
+    const files = [...(el.fileInput.files ?? [])];
+    if (files.length > 1) startGallery(files);
+    else if (files.length === 1) runDetection(files[0], files[0].name);
   });
 
   for (const b of el.examples) {
@@ -429,8 +506,9 @@ function wire() {
     dragDepth = 0;
     el.dropzone.classList.remove('dragging');
     if (el.panelPhoto.hidden) return;
-    const file = e.dataTransfer.files?.[0];
-    if (file) runDetection(file, file.name);
+    const files = [...(e.dataTransfer.files ?? [])];
+    if (files.length > 1) startGallery(files);
+    else if (files.length === 1) runDetection(files[0], files[0].name);
   });
 
   // Paste an image from the clipboard.
@@ -449,6 +527,10 @@ function wire() {
   });
   el.downloadJson.addEventListener('click', downloadJson);
 
+  // Tiling changes what the server finds, so the photo on screen is sent again.
+  el.tileToggle?.addEventListener('change', () => {
+    if (state.lastInput) runDetection(state.lastInput.file, state.lastInput.name);
+  });
   el.confSlider.addEventListener('input', () => {
     setConf(Number(el.confSlider.value));
     renderClassFilter();
@@ -513,6 +595,7 @@ window.lookout = {
   visibleDetections: () => visibleDetections().map((d) => ({ ...d, box: { ...d.box } })),
   get config() { return state.config; },
   live: live_.hook,
+  gallery: gallery.hook,
 };
 
 async function init() {
