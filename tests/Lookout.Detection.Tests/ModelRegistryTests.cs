@@ -97,6 +97,21 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task Class_names_come_from_the_files_metadata_else_the_names_file_beside_it()
+    {
+        Place(Yolov8n, "ultra.onnx");
+        Place(Nano, "plain.onnx");
+        var custom = Enumerable.Range(0, 80).Select(i => $"thing {i}").ToArray();
+        await File.WriteAllLinesAsync(Path.Combine(_folder.FullName, "ultra.names"), custom);
+        await File.WriteAllLinesAsync(Path.Combine(_folder.FullName, "plain.names"), custom);
+        using var registry = Registry();
+        registry.Rescan();
+
+        using (var ultra = await registry.AcquireAsync("ultra")) Assert.Equal("person", ultra.Model.Names[0]); // its metadata wins
+        using (var plain = await registry.AcquireAsync("plain")) Assert.Equal("thing 0", plain.Model.Names[0]); // no metadata: the .names file
+    }
+
+    [Fact]
     public async Task Unknown_and_path_like_names_are_refused()
     {
         using var registry = Registry();
