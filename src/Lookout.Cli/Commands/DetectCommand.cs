@@ -153,7 +153,7 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
     private async Task<int> RunAsync(DetectSettings settings, IReadOnlyList<InputFile> inputs, Ffmpeg? ffmpeg, bool progress, CancellationToken stop)
     {
         using var catalog = new ModelCatalog(settings.CreateAssetStore(), new InferenceSettings { IntraOpThreads = settings.Threads });
-        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, stop);
+        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, stop, settings.AllModelDirectories());
         var options = new DetectionOptions
         {
             Confidence = settings.Confidence,
