@@ -7,7 +7,8 @@ using Microsoft.ML.OnnxRuntime;
 namespace Lookout.Bench;
 
 /// <summary>
-/// YOLOX-Nano beside the two real Ultralytics YOLOv8n exports (float32 and dynamic INT8) on one photo. Each round
+/// YOLOX-Nano beside Yolo-Fastest 1.1 / 1.1-XL and the two real Ultralytics YOLOv8n exports (float32 and dynamic
+/// INT8) on one photo. Each round
 /// runs every model once through the whole pipeline and once as a bare <see cref="InferenceSession.Run"/> of its
 /// own session, the models' order rotating from round to round, so all of them see the same machine state; the
 /// figures are medians, and the ratios are medians of per-round ratios (the machine's speed drifts between rounds,
@@ -19,9 +20,13 @@ public static class ModelsBench
     {
         int rounds = args.Length > 0 ? int.Parse(args[0]) : 60;
         string image = args.Length > 1 ? args[1] : "dog.jpg";
-        using var catalog = new ModelCatalog(BenchAssets.Store(), new InferenceSettings());
+        // One thread measures each model's work with no waiting at ORT's per-op barriers, which on a machine
+        // shared with other jobs inflate models with many small ops; 0 = every core, as a lone request runs.
+        int threads = args.Length > 2 ? int.Parse(args[2]) : 0;
+        using var catalog = new ModelCatalog(BenchAssets.Store(), new InferenceSettings { IntraOpThreads = threads, AllowSpinning = threads != 1 });
         var ultralytics = Path.Combine(BenchAssets.Shared, "models", "ultralytics");
-        string[] names = [ModelCatalog.DefaultModelName, Path.Combine(ultralytics, "yolov8n_fp32.onnx"), Path.Combine(ultralytics, "yolov8n_dynamic_int8.onnx")];
+        string[] names = [ModelCatalog.DefaultModelName, "yolo-fastest-1.1", "yolo-fastest-1.1-xl",
+            Path.Combine(ultralytics, "yolov8n_fp32.onnx"), Path.Combine(ultralytics, "yolov8n_dynamic_int8.onnx")];
         var bytes = await File.ReadAllBytesAsync(catalog.Assets.Resolve(image).Path);
 
         var entries = new List<Entry>();
@@ -30,7 +35,7 @@ public static class ModelsBench
             var model = await catalog.GetAsync(name);
             entries.Add(new Entry(model, new Detector(model), bytes));
         }
-        Console.WriteLine($"{image}, ORT intra-op threads = {Environment.ProcessorCount} (all cores), {rounds} rounds, model order rotating");
+        Console.WriteLine($"{image}, ORT intra-op threads = {(threads > 0 ? threads : Environment.ProcessorCount)}{(threads > 0 ? "" : " (all cores)")}, {rounds} rounds, model order rotating");
         foreach (var e in entries) e.Warm(5);
 
         for (int r = 0; r < rounds; r++)

@@ -2,7 +2,7 @@ using Lookout.Bench;
 
 // Benchmarks report figures; they never fail on timing.
 //   dotnet run -c Release --project bench/Lookout.Bench -- pipeline [iterations]
-//   dotnet run -c Release --project bench/Lookout.Bench -- models [rounds [image]]   (YOLOX-Nano vs YOLOv8n fp32 / INT8)
+//   dotnet run -c Release --project bench/Lookout.Bench -- models [rounds [image [threads]]]   (YOLOX-Nano vs YOLOv8n fp32 / INT8)
 //   dotnet run -c Release --project bench/Lookout.Bench -- http [requests-per-level]
 //   dotnet run -c Release --project bench/Lookout.Bench -- darknet [runs [model [image]]]
 //   dotnet run -c Release --project bench/Lookout.Bench -- soak [--seconds N] [--clients N]
@@ -19,6 +19,6 @@ return mode switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | models [rounds [image]] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N]");
+    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | models [rounds [image [threads]]] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N]");
     return 1;
 }
