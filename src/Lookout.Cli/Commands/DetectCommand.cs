@@ -87,7 +87,7 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
         bool progress = env.CanShowProgress(settings.MachineOutputOnStdout, settings.NoProgress);
 
         using var catalog = new ModelCatalog(settings.CreateAssetStore(), new InferenceSettings { IntraOpThreads = settings.Threads });
-        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, cancellationToken);
+        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, cancellationToken, settings.AllModelDirectories());
         var options = new DetectionOptions
         {
             Confidence = settings.Confidence,

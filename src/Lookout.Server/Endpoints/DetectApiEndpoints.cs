@@ -49,7 +49,8 @@ public static class DetectApiEndpoints
             detection.EnsureCapacity();
             var upload = await UploadReader.ReadAsync(context.Request, ["image", "file"], options.Value.Limits.MaxUploadBytes, allowRawBody: true, context.RequestAborted);
             var p = new RequestParameters(context.Request, upload.Form);
-            var model = await detection.GetModelAsync(p.String("model"), context.RequestAborted);
+            using var lease = await detection.AcquireModelAsync(p.String("model"), context.RequestAborted);
+            var model = lease.Model;
             bool wantsJpeg = context.Request.GetTypedHeaders().Accept is { Count: > 0 } accept
                 && accept.Any(a => a.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase))
                 && !accept.Any(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase));
@@ -70,7 +71,7 @@ public static class DetectApiEndpoints
             }
             bool annotate = p.Bool("annotate", false) || wantsJpeg;
 
-            var outcome = await detection.DetectAsync(new DetectionJob(upload.Image, model.Name, detectionOptions, annotate), context.RequestAborted);
+            var outcome = await detection.DetectAsync(new DetectionJob(upload.Image, model.Name, detectionOptions, annotate), context.RequestAborted, lease);
             context.Items[RequestLogging.OutcomeKey] = outcome;
             if (wantsJpeg)
             {
@@ -87,22 +88,78 @@ public static class DetectApiEndpoints
         }
     }
 
+    /// <summary>
+    /// One model. The first fields are the original listing's; then where it comes from ("catalogue" or "folder"),
+    /// its state (available, downloadable, downloading, missing, loading, loaded, error) and the exact error, the
+    /// published facts (input size, COCO val2017 AP, licence), its file size and where it is (a path, "cached", or
+    /// "download NN MB"), and a running download's progress.
+    /// </summary>
     public sealed record ModelEntry(string Name, string Family, string Description, bool IsDefault, bool Loaded, bool Available,
-        int? InputWidth, int? InputHeight, string? ExecutionProvider, IReadOnlyList<string>? Classes);
-    public sealed record ModelsResponse(string Default, IReadOnlyList<ModelEntry> Models);
-
-    private static IResult ListModels(ModelCatalog catalog, IOptions<LookoutOptions> options)
+        int? InputWidth, int? InputHeight, string? ExecutionProvider, IReadOnlyList<string>? Classes)
     {
-        var loaded = catalog.Loaded.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
-        var entries = catalog.Known.Select(info =>
+        public string Origin { get; init; } = "catalogue";
+        public string State { get; init; } = "available";
+        public string? Error { get; init; }
+        public int? InputSize { get; init; }
+        public double? CocoAp { get; init; }
+        public string? Licence { get; init; }
+        public long? FileSize { get; init; }
+        public string? Location { get; init; }
+        public string? Path { get; init; }
+        public DownloadEntry? Download { get; init; }
+        public int ActiveRequests { get; init; }
+    }
+
+    public sealed record DownloadEntry(long BytesReceived, long TotalBytes, double Percent, bool Running, string? Error);
+
+    public sealed record ModelsResponse(string Default, IReadOnlyList<ModelEntry> Models)
+    {
+        public int LoadedCount { get; init; }
+        public int MaxLoadedModels { get; init; }
+        public IReadOnlyList<string> ModelDirectories { get; init; } = [];
+    }
+
+    private static IResult ListModels(ModelRegistry registry, IOptions<LookoutOptions> options) =>
+        new BufferedJson(Listing(registry, options.Value.Model), 200);
+
+    public static ModelsResponse Listing(ModelRegistry registry, string defaultModel)
+    {
+        var store = registry.Catalog.Assets;
+        var entries = registry.List().Select(status =>
         {
-            loaded.TryGetValue(info.Name, out var model);
-            bool available = model is not null || info.Files.Values.All(f => catalog.Assets.TryFindLocal(f) is not null);
-            return new ModelEntry(info.Name, info.Family, info.Description,
-                string.Equals(info.Name, options.Value.Model, StringComparison.OrdinalIgnoreCase), model is not null, available,
-                model?.InputWidth, model?.InputHeight, model?.ExecutionProvider, model?.Names);
+            var model = status.Model;
+            bool isDefault = string.Equals(status.Name, defaultModel, StringComparison.OrdinalIgnoreCase);
+            var state = status.State.ToString().ToLowerInvariant();
+            if (status.Catalogue is { } info)
+            {
+                var files = info.Files.Values.Distinct().Select(f => (Asset: store.Manifest.FindAsset(f)!, Local: store.TryFindLocal(f))).ToArray();
+                var main = files[0].Local;
+                long missing = files.Where(f => f.Local is null).Sum(f => f.Asset.Size);
+                string location = missing > 0
+                    ? (store.AllowDownload ? $"download {Math.Max(1, (long)Math.Round(missing / 1e6))} MB" : "missing (downloads are off)")
+                    : main!.Source == AssetSource.UserCache ? "cached" : main.Path;
+                return new ModelEntry(info.Name, info.Family, info.Description, isDefault, model is not null, missing == 0 || model is not null,
+                    model?.InputWidth ?? info.InputSize, model?.InputHeight ?? info.InputSize, model?.ExecutionProvider, model?.Names)
+                {
+                    Origin = "catalogue", State = state, Error = status.Error, InputSize = info.InputSize, CocoAp = info.CocoAp,
+                    Licence = store.Manifest.LicenceOf(info), FileSize = store.Manifest.TotalSize(info), Location = location,
+                    Path = main?.Path, ActiveRequests = status.ActiveRequests,
+                    Download = status.Download is { } d ? new DownloadEntry(d.BytesReceived, d.TotalBytes, d.Percent, d.Running, d.Error) : null,
+                };
+            }
+            var file = status.File!;
+            return new ModelEntry(status.Name, model?.Family ?? (file.Kind == "darknet" ? "darknet" : "onnx"),
+                $"Models folder: {System.IO.Path.GetFileName(file.Path)}", isDefault, model is not null, status.CanAnswer,
+                model?.InputWidth, model?.InputHeight, model?.ExecutionProvider, model?.Names)
+            {
+                Origin = "folder", State = state, Error = status.Error, InputSize = model?.InputWidth, FileSize = file.Size,
+                Location = file.Path, Path = file.Path, ActiveRequests = status.ActiveRequests,
+            };
         }).ToArray();
-        return new BufferedJson(new ModelsResponse(options.Value.Model, entries), 200);
+        return new ModelsResponse(defaultModel, entries)
+        {
+            LoadedCount = registry.LoadedCount, MaxLoadedModels = registry.MaxLoadedModels, ModelDirectories = registry.Directories,
+        };
     }
 
     public sealed record ExampleEntry(string Name, string Url);
