@@ -22,5 +22,7 @@ if [ -d "$root/../shared/models" ]; then
   export LOOKOUT_ASSET_DIRS="${LOOKOUT_ASSET_DIRS:+$LOOKOUT_ASSET_DIRS:}$root/../shared/models:$root/../shared/models/darknet:$root/../shared/images"
 fi
 
-dotnet publish src/Lookout.Cli -c Release -o "$root/artifacts/lookout" -nologo -v quiet
+# For this machine's architecture only (linux-x64 or linux-arm64): without -r every platform's natives are copied.
+rid=$(lookout_rid)
+dotnet publish src/Lookout.Cli -c Release -r "$rid" --self-contained false -o "$root/artifacts/lookout" -nologo -v quiet
 exec dotnet "$root/artifacts/lookout/lookout.dll" serve "$@"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Publishes Lookout for another Linux architecture from this machine (default linux-arm64, as for a Raspberry
-# Pi 4/5) exactly as deploy/Dockerfile does (framework-dependent, -r on restore and publish), prints the file
-# list and size, and checks that every native file in it is built for that architecture (ELF e_machine), i.e.
-# that ONNX Runtime's and SkiaSharp's natives for it were picked, not this machine's.
+# Pi 4/5) exactly as deploy/Dockerfile does (framework-dependent, -r on restore and publish, AnyCPU managed
+# code), prints the file list and size, and checks that every native file in it is built for that architecture
+# (ELF e_machine), i.e. that ONNX Runtime's and SkiaSharp's natives for it were picked, not this machine's.
 #
 #   deploy/cross-publish.sh                 # linux-arm64 into artifacts/publish-linux-arm64
 #   deploy/cross-publish.sh linux-x64 linux-arm64
@@ -20,11 +20,16 @@ status=0
 for rid in "$@"; do
   out="artifacts/publish-$rid"
   rm -rf "$out"
-  echo "=== dotnet publish src/Lookout.Cli -c Release -r $rid --self-contained false -o $out"
+  echo "=== dotnet publish src/Lookout.Cli -c Release -r $rid --self-contained false -p:PlatformTarget=AnyCPU -o $out"
   started=$(date +%s)
   dotnet restore src/Lookout.Cli/Lookout.Cli.csproj -r "$rid" -nologo -v quiet
-  dotnet publish src/Lookout.Cli/Lookout.Cli.csproj -c Release --no-restore -r "$rid" --self-contained false -o "$out" -nologo -v quiet
+  dotnet publish src/Lookout.Cli/Lookout.Cli.csproj -c Release --no-restore -r "$rid" --self-contained false \
+    -p:PlatformTarget=AnyCPU -o "$out" -nologo -v quiet
   echo "published in $(( $(date +%s) - started )) s"
+  # The Dockerfile runs the cross-built lookout.dll on the build machine (the model fetch): its managed part must
+  # load here. The natives are the target's and cannot.
+  dotnet "$out/lookout.dll" models list >/dev/null || { echo "FAIL: dotnet $out/lookout.dll models list does not run on $(uname -m)"; status=1; }
+  echo "ok dotnet $out/lookout.dll models list runs on $(uname -m) (managed code is AnyCPU)"
   python3 - "$out" "$rid" <<'PY' || status=1
 import os, sys
 out, rid = sys.argv[1], sys.argv[2]
