@@ -88,6 +88,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 EOF
 export CONTAINERS_CONF="$state/containers.conf"
+no_timer_noise() { grep -v 'unable to get systemd connection' >&2 || true; }
 pm() { podman --root "$state/storage" --runroot "$state/run" --tmpdir "$state/tmp" "$@"; }
 pm info >"$state/tmp/info.txt" 2>&1 || fail "containers cannot be run here: 'podman info' fails:" "$(tail -5 "$state/tmp/info.txt")"
 echo "storage $state/storage (driver $(pm info --format '{{.Store.GraphDriverName}}')), runtime $(pm info --format '{{.Host.OCIRuntime.Name}}'), cgroups $(pm info --format '{{.Host.CgroupsVersion}}')"
@@ -107,8 +108,8 @@ done
 [ -n "$dog" ] || fail "dog.jpg not found: looked in LOOKOUT_ASSET_DIRS (${LOOKOUT_ASSET_DIRS:-unset}) and $repo/../shared/images"
 
 # This machine's .NET goes into the stand-ins.
-dotnet_bin=$(command -v dotnet || true)
-[ -n "$dotnet_bin" ] || { lookout_ensure_dotnet && dotnet_bin=$(command -v dotnet); } || fail "no .NET 10 SDK to put into the sdk stand-in"
+lookout_ensure_dotnet || fail "no .NET 10 SDK to put into the sdk stand-in"
+dotnet_bin=$(command -v dotnet)
 dotnet_root=$(dirname "$(readlink -f "$dotnet_bin")")
 runtime_version=$(ls "$dotnet_root/shared/Microsoft.AspNetCore.App" | sort -V | tail -1)
 sdk_version=$(ls "$dotnet_root/sdk" | sort -V | tail -1)
@@ -255,13 +256,12 @@ echo "USER $(pm image inspect --format '{{.Config.User}}' "$image")"
 step "podman run --read-only as the image's user, published on 127.0.0.1 only"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # readOnlyRootFilesystem, emptyDirs for /var/cache/lookout and /tmp, all capabilities dropped, no privilege escalation.
-# podman times HEALTHCHECKs with systemd timers, and there is no systemd here: --health-interval=disable, and
-# `podman healthcheck run` below runs the image's check once (Kubernetes ignores HEALTHCHECK; its probes are in
+# podman times HEALTHCHECKs with systemd timers; without systemd it logs that it cannot (filtered out below), and
+# `podman healthcheck run` runs the image's check once instead (Kubernetes ignores HEALTHCHECK; its probes are in
 # deploy/kubernetes).
 pm run -d --name "$name" --read-only --read-only-tmpfs=false \
   --tmpfs /tmp:rw,mode=1777,size=64m --tmpfs /var/cache/lookout:rw,mode=1777,size=256m \
-  --cap-drop=all --security-opt=no-new-privileges -p "127.0.0.1:$port:5000" \
-  --health-interval=disable "$image" >/dev/null \
+  --cap-drop=all --security-opt=no-new-privileges -p "127.0.0.1:$port:5000" "$image" >/dev/null 2> >(no_timer_noise) \
   || fail "podman run of $image failed"
 run_started=$(date +%s.%N)
 ready=""
@@ -306,10 +306,10 @@ echo "nothing downloaded into /var/cache/lookout: the model came from the image"
 
 step "stop and remove"
 stop_started=$(date +%s.%N)
-pm stop -t 10 "$name" >/dev/null
+pm stop -t 10 "$name" >/dev/null 2> >(no_timer_noise)
 echo "stopped in $(since "$stop_started") s, exit code $(pm inspect --format '{{.State.ExitCode}}' "$name")"
 pm logs "$name" 2>&1 | tail -5 | sed 's/^/  log: /'
-pm rm -v "$name" >/dev/null
+pm rm -v "$name" >/dev/null 2> >(no_timer_noise)
 echo "total $(( $(date +%s) - started )) s (image build $build_s s)"
 }
 main "$@"
