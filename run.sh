@@ -30,5 +30,7 @@ models_dir="${LOOKOUT_MODELS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/lookout/m
 mkdir -p "$models_dir"
 echo "Models folder: $models_dir (copy NAME.onnx there to serve the model NAME)" >&2
 
-dotnet publish src/Lookout.Cli -c Release -o "$root/artifacts/lookout" -nologo -v quiet
+# For this machine's architecture only (linux-x64 or linux-arm64): without -r every platform's natives are copied.
+rid=$(lookout_rid)
+dotnet publish src/Lookout.Cli -c Release -r "$rid" --self-contained false -o "$root/artifacts/lookout" -nologo -v quiet
 exec dotnet "$root/artifacts/lookout/lookout.dll" serve --model-dir "$models_dir" "$@"

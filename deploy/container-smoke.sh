@@ -26,7 +26,9 @@
 # LOOKOUT_SMOKE_KEEP=1 (keep the built image and the container's logs for a look afterwards),
 # LOOKOUT_ASSET_DIRS (where yolox_nano.onnx is found; ../shared/models is looked in too),
 # DEBIAN_MIRROR (default: the first deb.debian.org-style URI apt uses here).
-set -euo pipefail
+set -eEuo pipefail
+# Everything is in main, which bash reads whole before running it: editing this file while it runs is safe.
+main() {
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 purge=0
@@ -86,6 +88,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 EOF
 export CONTAINERS_CONF="$state/containers.conf"
+no_timer_noise() { grep -v 'unable to get systemd connection' >&2 || true; }
 pm() { podman --root "$state/storage" --runroot "$state/run" --tmpdir "$state/tmp" "$@"; }
 pm info >"$state/tmp/info.txt" 2>&1 || fail "containers cannot be run here: 'podman info' fails:" "$(tail -5 "$state/tmp/info.txt")"
 echo "storage $state/storage (driver $(pm info --format '{{.Store.GraphDriverName}}')), runtime $(pm info --format '{{.Host.OCIRuntime.Name}}'), cgroups $(pm info --format '{{.Host.CgroupsVersion}}')"
@@ -105,8 +108,8 @@ done
 [ -n "$dog" ] || fail "dog.jpg not found: looked in LOOKOUT_ASSET_DIRS (${LOOKOUT_ASSET_DIRS:-unset}) and $repo/../shared/images"
 
 # This machine's .NET goes into the stand-ins.
-dotnet_bin=$(command -v dotnet || true)
-[ -n "$dotnet_bin" ] || { lookout_ensure_dotnet && dotnet_bin=$(command -v dotnet); } || fail "no .NET 10 SDK to put into the sdk stand-in"
+lookout_ensure_dotnet || fail "no .NET 10 SDK to put into the sdk stand-in"
+dotnet_bin=$(command -v dotnet)
 dotnet_root=$(dirname "$(readlink -f "$dotnet_bin")")
 runtime_version=$(ls "$dotnet_root/shared/Microsoft.AspNetCore.App" | sort -V | tail -1)
 sdk_version=$(ls "$dotnet_root/sdk" | sort -V | tail -1)
@@ -128,14 +131,25 @@ if have_key mcr.microsoft.com/dotnet/sdk:10.0 && have_key mcr.microsoft.com/dotn
   echo "cached (key $standin_key): $base, mcr.microsoft.com/dotnet/{runtime-deps,aspnet,sdk}:10.0"
 else
   if ! have_key "$base"; then
+    # Stand-ins from other inputs: this storage is the script's own, so everything in it goes.
+    pm rmi -a -f >/dev/null 2>&1 || true
     rootfs="$state/tmp/rootfs"
     rm -rf "$rootfs"
     echo "debootstrap --variant=minbase bookworm from $mirror"
     debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$state/tmp/debootstrap.log" 2>&1 \
       || fail "debootstrap failed (log: $state/tmp/debootstrap.log):" "$(tail -5 "$state/tmp/debootstrap.log")"
     printf 'deb %s bookworm bookworm-updates main\ndeb %s bookworm-security main\n' "$mirror" "$security" > "$rootfs/etc/apt/sources.list"
+    # As in Debian's and Ubuntu's official images (which Microsoft's build on): apt deletes downloaded packages
+    # after installing them, so an image's apt layer holds the installed files only.
+    cat > "$rootfs/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+    echo 'Acquire::Languages "none";' > "$rootfs/etc/apt/apt.conf.d/docker-no-languages"
     # The host's Acquire settings (a proxy, or a mirror whose Release files are past Valid-Until) apply inside too.
-    grep -h '^Acquire::' /etc/apt/apt.conf /etc/apt/apt.conf.d/* 2>/dev/null > "$rootfs/etc/apt/apt.conf.d/99host-acquire" || true
+    grep -h '^Acquire::' /etc/apt/apt.conf /etc/apt/apt.conf.d/* 2>/dev/null | grep -v Languages > "$rootfs/etc/apt/apt.conf.d/99host-acquire" || true
     chroot "$rootfs" apt-get clean
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
     tar -C "$rootfs" -c . | pm import --change 'CMD ["bash"]' --change "LABEL org.lookout.standin=$standin_key" - "$base" >/dev/null
@@ -180,6 +194,7 @@ EOF
     -v "$dotnet_root:/host-dotnet:ro" -v "$(dirname "$model"):/host-models:ro" \
     -t mcr.microsoft.com/dotnet/sdk:10.0 -f "$ctx/sdk.Containerfile" "$ctx" || fail "building the sdk stand-in failed"
   rm -rf "$ctx"
+  pm image prune -f >/dev/null   # images the new tags replaced
 fi
 pm images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'lookout-standin|mcr.microsoft.com' | sort
 
@@ -216,7 +231,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "podman build --pull=never --format docker -f deploy/Dockerfile (unmodified: $(git -C "$repo" log -1 --format=%h -- deploy/Dockerfile 2>/dev/null || echo 'not a git checkout'), sha256 $(sha256sum deploy/Dockerfile | cut -c1-12))"
+# The Dockerfile as it is in the checkout: this script never edits it (the stand-ins carry its FROM names).
+origin=$(git -C "$repo" log -1 --format='commit %h' -- deploy/Dockerfile 2>/dev/null || true)
+[ -n "$(git -C "$repo" status --porcelain -- deploy/Dockerfile 2>/dev/null)" ] && origin="$origin + uncommitted changes"
+step "podman build --pull=never --format docker -f deploy/Dockerfile (unmodified by this script; ${origin:-not a git checkout}; sha256 $(sha256sum deploy/Dockerfile | cut -c1-12))"
 build_started=$(date +%s)
 pm build --pull=never --format docker --network host -v /etc/ssl/certs:/etc/ssl/certs:ro \
   -f deploy/Dockerfile -t "$image" . || fail "podman build of deploy/Dockerfile failed"
@@ -238,9 +256,12 @@ echo "USER $(pm image inspect --format '{{.Config.User}}' "$image")"
 step "podman run --read-only as the image's user, published on 127.0.0.1 only"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # readOnlyRootFilesystem, emptyDirs for /var/cache/lookout and /tmp, all capabilities dropped, no privilege escalation.
+# podman times HEALTHCHECKs with systemd timers; without systemd it logs that it cannot (filtered out below), and
+# `podman healthcheck run` runs the image's check once instead (Kubernetes ignores HEALTHCHECK; its probes are in
+# deploy/kubernetes).
 pm run -d --name "$name" --read-only --read-only-tmpfs=false \
   --tmpfs /tmp:rw,mode=1777,size=64m --tmpfs /var/cache/lookout:rw,mode=1777,size=256m \
-  --cap-drop=all --security-opt=no-new-privileges -p "127.0.0.1:$port:5000" "$image" >/dev/null \
+  --cap-drop=all --security-opt=no-new-privileges -p "127.0.0.1:$port:5000" "$image" >/dev/null 2> >(no_timer_noise) \
   || fail "podman run of $image failed"
 run_started=$(date +%s.%N)
 ready=""
@@ -285,8 +306,10 @@ echo "nothing downloaded into /var/cache/lookout: the model came from the image"
 
 step "stop and remove"
 stop_started=$(date +%s.%N)
-pm stop -t 10 "$name" >/dev/null
+pm stop -t 10 "$name" >/dev/null 2> >(no_timer_noise)
 echo "stopped in $(since "$stop_started") s, exit code $(pm inspect --format '{{.State.ExitCode}}' "$name")"
 pm logs "$name" 2>&1 | tail -5 | sed 's/^/  log: /'
-pm rm -v "$name" >/dev/null
+pm rm -v "$name" >/dev/null 2> >(no_timer_noise)
 echo "total $(( $(date +%s) - started )) s (image build $build_s s)"
+}
+main "$@"
