@@ -11,6 +11,8 @@ public static class ExitCodes
     public const int SomeInputsFailed = 2;
     /// <summary>The command could not run: a model file missing and not downloadable, a failed download, an unexpected error.</summary>
     public const int Failure = 3;
+    /// <summary><c>models quantize</c>: the int8 model failed its accuracy gate (not written unless --force).</summary>
+    public const int GateFailed = 4;
 }
 
 /// <summary>A usage error found while running a command (unknown class name…): printed as one line, exit code 1.</summary>
