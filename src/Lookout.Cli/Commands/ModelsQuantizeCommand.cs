@@ -29,9 +29,9 @@ public sealed class ModelsQuantizeSettings : ModelSettings
     public string? Out { get; init; }
 
     [CommandOption("--method <METHOD>")]
-    [Description("Activation ranges from the calibration histograms: 'percentile' (keep --percentile % of each tensor's values) or 'minmax'.")]
-    [DefaultValue("percentile")]
-    public string Method { get; init; } = "percentile";
+    [Description("Activation ranges from the calibration histograms: 'minmax' (the extremes seen) or 'percentile' (keep --percentile % of each tensor's values).")]
+    [DefaultValue("minmax")]
+    public string Method { get; init; } = "minmax";
 
     [CommandOption("--percentile <P>")]
     [Description("Share of each activation's values kept inside its range (percentile method).")]
