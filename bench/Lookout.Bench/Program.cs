@@ -8,6 +8,7 @@ using Lookout.Bench;
 //   dotnet run -c Release --project bench/Lookout.Bench -- soak [--seconds N] [--clients N]
 //   dotnet run -c Release --project bench/Lookout.Bench -- enlarge IMAGES FACTOR OUT [COCO_JSON]   (bench/large-photos.sh)
 //   dotnet run -c Release --project bench/Lookout.Bench -- batch [rounds]
+//   dotnet run -c Release --project bench/Lookout.Bench -- int8 FLOAT.onnx=INT8.onnx [...] [--rounds N]
 var mode = args.FirstOrDefault() ?? "pipeline";
 return mode switch
 {
@@ -18,11 +19,12 @@ return mode switch
     "soak" => await SoakBench.RunAsync(args.Skip(1).ToArray()),
     "enlarge" => EnlargeSet.Run(args.Skip(1).ToArray()),
     "batch" => await BatchBench.RunAsync(args.Skip(1).ToArray()),
+    "int8" => await Int8Bench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | models [rounds [image [threads]]] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N] | enlarge IMAGES FACTOR OUT [COCO_JSON] | batch [rounds]");
+    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | models [rounds [image [threads]]] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N] | enlarge IMAGES FACTOR OUT [COCO_JSON] | batch [rounds] | int8 FLOAT.onnx=INT8.onnx [...] [--rounds N]");
     return 1;
 }

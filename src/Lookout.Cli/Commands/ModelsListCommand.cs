@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lookout.Cli.Infrastructure;
 using Lookout.Detection.Assets;
 using Lookout.Detection.Models;
+using Lookout.Detection.Quantization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -52,6 +53,18 @@ public sealed class ModelsListCommand(CliEnvironment env) : Command<ModelsListSe
                 new Text(m.Licence ?? "-"), new Markup(state), new Markup(where));
         }
         env.Console.Write(table);
+        if (report.Int8Models.Count > 0)
+        {
+            var int8 = new Table().Border(TableBorder.Rounded).Expand().Title("int8 models (made by 'lookout models quantize')")
+                .AddColumn("Model").AddColumn("Precision").AddColumn("Source").AddColumn("Gate").AddColumn("Path");
+            foreach (var q in report.Int8Models)
+                int8.AddRow(new Markup($"[bold]{Markup.Escape(q.Name)}[/]"), new Text("int8"),
+                    new Text($"{q.Source} (sha256 {q.SourceSha256[..Math.Min(12, q.SourceSha256.Length)]}…, {q.CalibrationImages} calibration images, {q.Method}" +
+                        (q.FloatLayers.Count > 0 ? $", {q.FloatLayers.Count} layers float)" : ")")),
+                    new Text(q.Gate), new Text(q.Path));
+            env.Console.Write(int8);
+            if (Cpu.HasVnni() == false) env.WriteWarning(Cpu.NoVnniWarning);
+        }
         env.Console.MarkupLine(Markup.Escape($"Asset folders: {(report.AssetDirectories.Count == 0 ? "(none: use --asset-dir or $" + AssetStoreOptions.AssetDirsVariable + ")" : string.Join(", ", report.AssetDirectories))}"));
         env.Console.MarkupLine(Markup.Escape($"Models folders: {(report.ModelDirectories.Count == 0 ? "(none: use --model-dir or $" + ModelFolders.EnvironmentPrefix + "0)" : string.Join(", ", report.ModelDirectories))}"));
         env.Console.MarkupLine(Markup.Escape($"Cache: {report.CacheDirectory}"));
@@ -88,7 +101,30 @@ public sealed class ModelsListCommand(CliEnvironment env) : Command<ModelsListSe
                 Origin = "folder", State = f.Problem is null ? "available" : "error", Error = f.Problem, FileSize = f.Size, Location = f.Path,
             });
         }
-        return new ModelListReport([.. store.AssetDirectories], store.CacheDirectory, downloadsEnabled, models) { ModelDirectories = directories };
+        return new ModelListReport([.. store.AssetDirectories], store.CacheDirectory, downloadsEnabled, models)
+        {
+            ModelDirectories = directories,
+            Int8Models = FindInt8(store.AssetDirectories.Concat(directories)),
+        };
+    }
+
+    /// <summary>The .onnx files in the asset and models folders that carry the quantiser's facts in their metadata.</summary>
+    public static IReadOnlyList<Int8ModelEntry> FindInt8(IEnumerable<string> folders)
+    {
+        var found = new List<Int8ModelEntry>();
+        foreach (var folder in folders.Where(Directory.Exists).Distinct())
+        {
+            foreach (var file in Directory.EnumerateFiles(folder, "*.onnx").Order(StringComparer.Ordinal))
+            {
+                QuantizationFacts? facts;
+                try { facts = QuantizationFacts.ReadFile(file); }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Google.Protobuf.InvalidProtocolBufferException) { continue; }
+                if (facts is not null)
+                    found.Add(new Int8ModelEntry(Path.GetFileNameWithoutExtension(file), file, facts.Source, facts.SourceSha256,
+                        facts.CalibrationImages, facts.Method, facts.FloatLayers, facts.Gate));
+            }
+        }
+        return found;
     }
 
     public static string SourceName(AssetSource source) => source switch
@@ -103,6 +139,7 @@ public sealed class ModelsListCommand(CliEnvironment env) : Command<ModelsListSe
 public sealed record ModelListReport(IReadOnlyList<string> AssetDirectories, string CacheDirectory, bool DownloadsEnabled, IReadOnlyList<ModelEntry> Models)
 {
     public IReadOnlyList<string> ModelDirectories { get; init; } = [];
+    public IReadOnlyList<Int8ModelEntry> Int8Models { get; init; } = [];
 }
 
 /// <summary>A catalogue or models-folder model: the catalogue's facts, its state (available, downloadable, missing, error) and where it is.</summary>
@@ -118,4 +155,6 @@ public sealed record ModelEntry(string Name, string Family, string Description, 
     public string Location { get; init; } = "";
 }
 
+public sealed record Int8ModelEntry(string Name, string Path, string Source, string SourceSha256, int CalibrationImages, string Method,
+    IReadOnlyList<string> FloatLayers, string Gate);
 public sealed record ModelFileEntry(string Role, string Asset, bool Found, string? Path, string? Source, string Url, long Size, string Sha256);
