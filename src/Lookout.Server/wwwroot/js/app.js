@@ -371,6 +371,7 @@ function filterableDetections() {
 const gallery = createGallery({
   getConfig: () => state.config,
   requestConf: REQUEST_CONF,
+  getTile: () => (el.tileToggle?.checked ? 'auto' : undefined),
   passesFilter: (d) => passesFilter(d),
   onOpen: (item) => openGalleryPhoto(item),
   onChange: () => {

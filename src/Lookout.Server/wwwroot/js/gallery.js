@@ -96,6 +96,7 @@ export function createGallery(host) {
     try {
       answers = await detectMany(ready.map((item) => ({ blob: item.blob, name: item.name })), {
         conf: host.requestConf,
+        tile: host.getTile?.(),
         signal,
         maxUploadBytes: config.max_upload_bytes,
         timeoutMs: config.request_timeout_seconds ? (config.request_timeout_seconds + 5) * 1000 : undefined,
