@@ -2,7 +2,8 @@ using Lookout.Bench;
 
 // Benchmarks report figures; they never fail on timing.
 //   dotnet run -c Release --project bench/Lookout.Bench -- pipeline [iterations]
-//   dotnet run -c Release --project bench/Lookout.Bench -- http [requests-per-level]
+//   dotnet run -c Release --project bench/Lookout.Bench -- http [rounds [requests-per-batch [server args…]]]
+//   dotnet run -c Release --project bench/Lookout.Bench -- first [starts [server dll]]   (first request after /readyz)
 //   dotnet run -c Release --project bench/Lookout.Bench -- darknet [runs [model [image]]]
 //   dotnet run -c Release --project bench/Lookout.Bench -- soak [--seconds N] [--clients N]
 //   dotnet run -c Release --project bench/Lookout.Bench -- enlarge IMAGES FACTOR OUT [COCO_JSON]   (bench/large-photos.sh)
@@ -14,11 +15,12 @@ return mode switch
     "darknet" => await DarknetBench.RunAsync(args.Skip(1).ToArray()),
     "soak" => await SoakBench.RunAsync(args.Skip(1).ToArray()),
     "enlarge" => EnlargeSet.Run(args.Skip(1).ToArray()),
+    "first" => await FirstRequestBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | http [requests-per-level] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N] | enlarge IMAGES FACTOR OUT [COCO_JSON]");
+    Console.Error.WriteLine("usage: Lookout.Bench pipeline [iterations] | http [rounds [requests-per-batch [server args]]] | first [starts [server dll]] | darknet [runs [model [image]]] | soak [--seconds N] [--clients N] | enlarge IMAGES FACTOR OUT [COCO_JSON]");
     return 1;
 }
