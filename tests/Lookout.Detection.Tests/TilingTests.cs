@@ -54,10 +54,11 @@ public sealed class TilePlannerTests
     public void Auto_tiles_an_enlarged_photo_with_tiles_of_about_the_model_input()
     {
         var tiles = TilePlanner.Plan(1280, 960, 416, 416, TileOption.Auto, 0.2f, 16);
-        Assert.Equal(12, tiles.Count); // 4 columns × 3 rows
+        Assert.Equal(6, tiles.Count); // 2 rows × 3 columns of 493×534: the most tiles that are each at least 416
         AssertCovers(tiles, 1280, 960);
-        Assert.All(tiles, t => Assert.InRange(t.Width, 416, 480));
-        Assert.All(tiles, t => Assert.InRange(t.Height, 416, 480));
+        Assert.All(tiles, t => Assert.InRange(t.Width, 416, 416 * 1.3));
+        Assert.All(tiles, t => Assert.InRange(t.Height, 416, 416 * 1.3));
+        Assert.Equal(2, TilePlanner.Plan(900, 416, 416, 416, TileOption.Auto, 0.2f, 16).Count);
     }
 
     [Fact]

@@ -294,6 +294,12 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
             ? new VideoOutputs(null, null)
             : new VideoOutputs(Path.Combine(settings.OutDirectory, Path.ChangeExtension(outName, ".mp4")),
                 Path.Combine(settings.OutDirectory, Path.ChangeExtension(outName, ".jsonl")));
+        if (outputs.AnnotatedVideo is not null && Path.GetFullPath(outputs.AnnotatedVideo) == Path.GetFullPath(file))
+        {
+            // ffmpeg would truncate the very file the other ffmpeg is reading.
+            error = $"the annotated video would overwrite the input ({outputs.AnnotatedVideo}); choose another --out folder";
+            return null;
+        }
         string csvFile = "";
         void OnFrame(DetectionResult result, DetectionResultDto dto)
         {

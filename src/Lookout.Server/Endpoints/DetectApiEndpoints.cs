@@ -176,6 +176,8 @@ public static class DetectApiEndpoints
             }
         }));
         aborted.ThrowIfCancellationRequested();
+        context.Items[RequestLogging.BatchKey] = new RequestLogging.BatchSummary(settings.Model, items.Length,
+            items.Count(i => i is BatchItemError), items.OfType<DetectResponse>().Sum(r => r.Detections.Count));
         return new BufferedJson(new BatchResponse(items), 200);
     }
 
