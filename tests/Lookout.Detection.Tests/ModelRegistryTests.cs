@@ -112,6 +112,39 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_still_being_written_is_not_taken_until_its_size_and_time_stay_put()
+    {
+        var bytes = await File.ReadAllBytesAsync(Nano);
+        var path = Path.Combine(_folder.FullName, "slow.onnx");
+        using var registry = new ModelRegistry(_catalog, new ModelDownloads(_catalog.Assets), new ModelRegistryOptions
+        {
+            Directories = [_folder.FullName], StableFor = TimeSpan.FromMilliseconds(600),
+        });
+        registry.Rescan();
+        bool Listed() => registry.List().Any(m => m.Name == "slow");
+
+        // A copy in progress, written straight under its final name (what write-then-rename avoids).
+        await using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite))
+        {
+            for (int offset = 0; offset < bytes.Length; offset += 256 * 1024)
+            {
+                await stream.WriteAsync(bytes.AsMemory(offset, Math.Min(256 * 1024, bytes.Length - offset)));
+                await stream.FlushAsync();
+                registry.Rescan();
+                Assert.False(Listed(), $"taken after {offset} of {bytes.Length} bytes");
+                await Task.Delay(150);
+            }
+        }
+        registry.Rescan();
+        Assert.False(Listed()); // complete, but not yet seen unchanged for 600 ms
+        await Task.Delay(700);
+        registry.Rescan();
+        Assert.True(Listed());
+        using var lease = await registry.AcquireAsync("slow");
+        Assert.Equal(416, lease.Model.InputWidth);
+    }
+
+    [Fact]
     public async Task Unknown_and_path_like_names_are_refused()
     {
         using var registry = Registry();

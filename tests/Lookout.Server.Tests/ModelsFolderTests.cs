@@ -216,6 +216,8 @@ public sealed class ModelsFolderTests(ModelsFolderFixture folders, ITestOutputHe
         File.Copy(TestAssets.PathOf("yolo-fastest-1.1.cfg"), Path.Combine(folder, "misfit.cfg"));
         File.Copy(TestAssets.PathOf("yolo-fastest-1.1-xl.weights"), Path.Combine(folder, "misfit.weights"));
         File.Copy(TestAssets.PathOf("yolo-fastest-1.1.cfg"), Path.Combine(folder, "noweights.cfg"));
+        await File.WriteAllBytesAsync(Path.Combine(folder, "twoinputs.onnx"), TinyOnnx.TwoInputs());
+        await File.WriteAllBytesAsync(Path.Combine(folder, "classifier.onnx"), TinyOnnx.NotADetector());
         File.Copy(FolderModels.Nano, Path.Combine(folder, "yolox-nano.onnx"));
         File.Copy(FolderModels.Nano, Path.Combine(folder, "fine.onnx"));
         // Old enough to be taken at start-up without waiting for the stability check.
@@ -223,7 +225,8 @@ public sealed class ModelsFolderTests(ModelsFolderFixture folders, ITestOutputHe
         await using var server = await FolderModels.StartAsync(folder);
         var dog = TestAssets.Bytes("dog.jpg");
 
-        foreach (var (name, reason) in new[] { ("truncated", "truncated.onnx"), ("notonnx", "notonnx.onnx"), ("misfit", "weights"), ("noweights", "no 'noweights.weights'") })
+        foreach (var (name, reason) in new[] { ("truncated", "truncated.onnx"), ("notonnx", "notonnx.onnx"), ("misfit", "weights"), ("noweights", "no 'noweights.weights'"),
+                     ("twoinputs", "has 2 inputs"), ("classifier", "not a detector layout") })
         {
             var (status, json) = await FolderModels.DeepStack(server.Client, name, dog);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
