@@ -5,8 +5,9 @@ namespace Lookout.Browser.Tests;
 
 /// <summary>
 /// The page's model picker against a real server whose asset folders hold YOLOX-Nano (the default) and
-/// Yolo-Fastest 1.1, and not YOLOv3's weights: the list offers the models this server can answer with, the
-/// choice goes out as model= and survives a reload, and the page says which model answered.
+/// Yolo-Fastest 1.1, and not YOLOv3's weights (and, in one test, a models folder with an Ultralytics YOLOv8n): the
+/// list offers the models this server can answer with, the choice goes out as model= and survives a reload, and
+/// the page says which model answered.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class ModelPickerTests(BrowserFixture browser, ServerFixture server)
@@ -76,6 +77,44 @@ public sealed class ModelPickerTests(BrowserFixture browser, ServerFixture serve
         Assert.Contains("model=yolo-fastest-1.1", (await afterReload).Url);
         await WaitForResultAsync(page);
         Assert.Equal("yolo-fastest-1.1", await answeredBy.GetAttributeAsync("data-model"));
+    }
+
+    [Fact]
+    public async Task A_model_from_the_models_folder_is_offered_picked_and_named_in_the_answer()
+    {
+        // The real Ultralytics YOLOv8n export (tests only: AGPL-3.0 weights) in a models folder beside YOLOX-Nano.
+        var folder = Directory.CreateTempSubdirectory("lookout-browser-models-").FullName;
+        try
+        {
+            var temp = Path.Combine(folder, ".yolov8n_fp32.tmp");
+            File.Copy(Lookout.Detection.Tests.Support.TestAssets.SharedPath("models", "ultralytics", "yolov8n_fp32.onnx"), temp);
+            File.Move(temp, Path.Combine(folder, "yolov8n_fp32.onnx"));
+            await using var own = await LookoutServer.StartAsync(new Dictionary<string, string> { ["Lookout:ModelDirectories:0"] = folder });
+            var page = await browser.NewPageAsync(own.BaseUrl);
+            await OpenAsync(page);
+            await WaitForModelsAsync(page);
+
+            var option = page.Locator("#model-select option[value='yolov8n_fp32']");
+            Assert.Equal(1, await option.CountAsync());
+            await page.SelectOptionAsync("#model-select", "yolov8n_fp32");
+            await page.SetInputFilesAsync("#file-input", TestPaths.Asset("dog.jpg"));
+            await WaitForResultAsync(page);
+
+            // A folder model's input size comes from its file once loaded; the page then shows it.
+            var answeredBy = page.Locator("#answered-by");
+            Assert.Equal("yolov8n_fp32", await answeredBy.GetAttributeAsync("data-model"));
+            await Assertions.Expect(answeredBy).ToHaveTextAsync("yolov8n_fp32 (640 × 640)");
+            await Assertions.Expect(option).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("640"));
+            Assert.Equal("yolov8n_fp32", await page.Locator("#model-select").InputValueAsync());
+            var labels = (await VisibleDetectionsAsync(page)).Select(d => d.Label).ToList();
+            Assert.Contains("dog", labels);
+            Assert.Contains("bicycle", labels);
+            await ScreenshotAsync(page, "model-picker-yolov8n", fullPage: false);
+        }
+        finally
+        {
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Lookout.Detection.Imaging;
 using Lookout.Detection.Output;
 using Lookout.Detection.Tests.Support;
@@ -31,5 +32,34 @@ public sealed class UltralyticsCliTests
         var drawn = Path.Combine(outDir, "dog.jpg");
         Assert.True(File.Exists(drawn), run.ToString());
         Assert.Equal((ImageFormat.Jpeg, 768, 576), new ImageDecoder().ReadHeader(File.ReadAllBytes(drawn)) is var (f, w, h, _) ? (f, w, h) : default);
+    }
+
+    [Fact]
+    public async Task A_folder_copy_runs_by_name_in_detect_and_eval_with_the_same_figures_as_by_path()
+    {
+        var folder = Directory.CreateTempSubdirectory("lookout-cli-ultralytics-");
+        try
+        {
+            File.Copy(TestAssets.SharedPath("models", "ultralytics", "yolov8n_fp32.onnx"), Path.Combine(folder.FullName, "porch-v8.onnx"));
+
+            var detect = await CliRunner.RunAsync("detect", TestAssets.SharedPath("images", "dog.jpg"), "--model", "porch-v8",
+                "--model-dir", folder.FullName, "--json");
+            Assert.True(detect.ExitCode == 0, detect.ToString());
+            var result = Assert.Single(ResultJson.DeserializeArray(detect.Stdout)!);
+            Assert.Equal("porch-v8", result.Model);
+            Assert.Contains(result.Detections, d => d.Label == "dog" && d.Score > 0.8);
+
+            var eval = await CliRunner.RunAsync("eval", "--model", "porch-v8", "--model-dir", folder.FullName,
+                "--images", TestAssets.SharedPath("data", "coco-val2017-dev", "images"),
+                "--coco-json", TestAssets.SharedPath("data", "coco-val2017-dev", "instances_val2017_dev.json"), "--json");
+            Assert.True(eval.ExitCode == 0, eval.ToString());
+            var stats = JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("stats");
+            // ValSetEvalTests' figure for the same file given by path.
+            Assert.InRange(stats.GetProperty("ap").GetDouble(), 0.4870 - 0.002, 0.4870 + 0.002);
+        }
+        finally
+        {
+            folder.Delete(true);
+        }
     }
 }

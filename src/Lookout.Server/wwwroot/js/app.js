@@ -192,6 +192,10 @@ function renderTimings(res, roundTripMs) {
   }
 }
 
+function findModel(name) {
+  return state.models.find((m) => m.name.toLowerCase() === String(name ?? '').toLowerCase());
+}
+
 /** "yolox-nano (416 × 416)": the model that answered, with its input size when the list knows it. */
 function renderAnsweredBy(res) {
   if (!res?.model) {
@@ -199,7 +203,7 @@ function renderAnsweredBy(res) {
     delete el.answeredBy.dataset.model;
     return;
   }
-  const info = state.models.find((m) => m.name.toLowerCase() === String(res.model).toLowerCase());
+  const info = findModel(res.model);
   el.answeredBy.textContent = info?.width ? `${res.model} (${info.width} × ${info.height})` : res.model;
   el.answeredBy.dataset.model = res.model;
 }
@@ -326,6 +330,8 @@ async function runDetection(file, name) {
     renderTimings(res, roundTrip);
     renderAnsweredBy(res);
     renderAll();
+    // A folder model's input size is known once it has loaded: fetch the list again to show it.
+    if (!findModel(res.model)?.width) loadModels().then(() => renderAnsweredBy(state.lastResult));
     el.downloadJpeg.disabled = false;
     el.downloadJson.disabled = false;
     el.dropzone.dataset.result = 'ready';
