@@ -92,7 +92,7 @@ no_timer_noise() { grep -v 'unable to get systemd connection' >&2 || true; }
 pm() { podman --root "$state/storage" --runroot "$state/run" --tmpdir "$state/tmp" "$@"; }
 pm info >"$state/tmp/info.txt" 2>&1 || fail "containers cannot be run here: 'podman info' fails:" "$(tail -5 "$state/tmp/info.txt")"
 echo "storage $state/storage (driver $(pm info --format '{{.Store.GraphDriverName}}')), runtime $(pm info --format '{{.Host.OCIRuntime.Name}}'), cgroups $(pm info --format '{{.Host.CgroupsVersion}}')"
-storage_before=$(du -sm "$state/storage" | cut -f1)
+storage_before=$(du -sxm "$state/storage" | cut -f1)
 
 # The model the sdk stand-in carries in /models.
 model=""
@@ -205,6 +205,7 @@ images_before=$(pm images -a -q --no-trunc | sort -u)
 cleanup() {
   local rc=$?
   set +e
+  trap - ERR
   if [ "${LOOKOUT_SMOKE_KEEP:-0}" = 1 ]; then
     echo "LOOKOUT_SMOKE_KEEP=1: left container $name and image $image in $state/storage"
   else
@@ -222,9 +223,9 @@ cleanup() {
       echo "purged $state (stand-ins included)"
     else
       echo "removed the container, its volumes, $image and its build layers; stand-ins cached in $state/storage" \
-           "($(du -sm "$state/storage" | cut -f1) MB; was $storage_before MB before this run; --purge deletes them)"
+           "($(du -sxm "$state/storage" | cut -f1) MB; was $storage_before MB before this run; --purge deletes them)"
+      pm images --format '{{.Repository}}:{{.Tag}}' | sed 's/^/  left: /'
     fi
-    pm images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | sed 's/^/  left: /'
   fi
   [ $rc = 0 ] && step "CONTAINER SMOKE TEST PASSED"
   exit $rc
@@ -239,7 +240,7 @@ build_started=$(date +%s)
 pm build --pull=never --format docker --network host -v /etc/ssl/certs:/etc/ssl/certs:ro \
   -f deploy/Dockerfile -t "$image" . || fail "podman build of deploy/Dockerfile failed"
 build_s=$(( $(date +%s) - build_started ))
-echo "built in $build_s s"
+echo "built in $build_s s; container storage now $(du -sxm "$state/storage" | cut -f1) MB (stand-ins, build layers, image)"
 
 step "image size and layers"
 size=$(pm image inspect --format '{{.Size}}' "$image")
