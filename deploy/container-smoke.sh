@@ -29,13 +29,14 @@
 set -eEuo pipefail
 # Everything is in main, which bash reads whole before running it: editing this file while it runs is safe.
 main() {
-cd "$(dirname "$0")/.."
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/.."
 repo=$(pwd)
 purge=0
 for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$self"; exit 0 ;;
     *) echo "unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,9 +60,9 @@ fail() {
 # --- 1. podman, runc, debootstrap -----------------------------------------------------------------------------
 step "prerequisites"
 if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then exec sudo -E "$0" "$@"; fi
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then exec sudo -E "$self" "$@"; fi
   fail "containers cannot be run here: this needs root (rootful podman; the known-working recipe is root)," \
-       "and sudo is not available without a password. Run: sudo $0"
+       "and sudo is not available without a password. Run: sudo $self"
 fi
 source "$repo/scripts/prerequisites.sh"
 missing=0
@@ -73,7 +74,7 @@ fi
 echo "podman $(podman --version | awk '{print $3}'), $(runc --version | head -1), debootstrap $(dpkg-query -W -f='${Version}' debootstrap 2>/dev/null || echo '?')"
 
 state=${LOOKOUT_SMOKE_DIR:-/var/tmp/lookout-container-smoke}
-mkdir -p "$state/storage" "$state/run" "$state/tmp" "$state/cache"
+mkdir -p "$state/storage" "$state/run" "$state/tmp"
 # podman's default ulimits exceed what this sandbox may set (setrlimit: Operation not permitted).
 hard_files=$(ulimit -Hn); hard_procs=$(ulimit -Hu)
 [ "$hard_files" = unlimited ] && hard_files=1048576
@@ -92,7 +93,7 @@ no_timer_noise() { grep -v 'unable to get systemd connection' >&2 || true; }
 pm() { podman --root "$state/storage" --runroot "$state/run" --tmpdir "$state/tmp" "$@"; }
 pm info >"$state/tmp/info.txt" 2>&1 || fail "containers cannot be run here: 'podman info' fails:" "$(tail -5 "$state/tmp/info.txt")"
 echo "storage $state/storage (driver $(pm info --format '{{.Store.GraphDriverName}}')), runtime $(pm info --format '{{.Host.OCIRuntime.Name}}'), cgroups $(pm info --format '{{.Host.CgroupsVersion}}')"
-storage_before=$(du -sm "$state/storage" | cut -f1)
+storage_before=$(du -sxm "$state/storage" | cut -f1)
 
 # The model the sdk stand-in carries in /models.
 model=""
@@ -123,7 +124,7 @@ mirror=${mirror:-http://deb.debian.org/debian}
 mirror=${mirror%/}
 security=${mirror%/debian}/debian-security
 # A change to any input of a stand-in (this recipe, the .NET copied in, the model) rebuilds them all.
-standin_key=$( { sed -n '/^# --- 2\./,/^# --- 3\./p' "$0"; echo "$mirror $runtime_version $sdk_version"; ls -l "$dotnet_root/shared"/*/; sha256sum "$model"; } | sha256sum | cut -c1-16)
+standin_key=$( { sed -n '/^# --- 2\./,/^# --- 3\./p' "$self"; echo "$mirror $runtime_version $sdk_version"; ls -l "$dotnet_root/shared"/*/; sha256sum "$model"; } | sha256sum | cut -c1-16)
 base=localhost/lookout-standin/debian-minbase:bookworm
 have_key() { [ "$(pm image inspect --format '{{index .Labels "org.lookout.standin"}}' "$1" 2>/dev/null || true)" = "$standin_key" ]; }
 
@@ -205,6 +206,7 @@ images_before=$(pm images -a -q --no-trunc | sort -u)
 cleanup() {
   local rc=$?
   set +e
+  trap - ERR
   if [ "${LOOKOUT_SMOKE_KEEP:-0}" = 1 ]; then
     echo "LOOKOUT_SMOKE_KEEP=1: left container $name and image $image in $state/storage"
   else
@@ -222,9 +224,9 @@ cleanup() {
       echo "purged $state (stand-ins included)"
     else
       echo "removed the container, its volumes, $image and its build layers; stand-ins cached in $state/storage" \
-           "($(du -sm "$state/storage" | cut -f1) MB; was $storage_before MB before this run; --purge deletes them)"
+           "($(du -sxm "$state/storage" | cut -f1) MB; was $storage_before MB before this run; --purge deletes them)"
+      pm images --format '{{.Repository}}:{{.Tag}}' | sed 's/^/  left: /'
     fi
-    pm images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | sed 's/^/  left: /'
   fi
   [ $rc = 0 ] && step "CONTAINER SMOKE TEST PASSED"
   exit $rc
@@ -239,7 +241,7 @@ build_started=$(date +%s)
 pm build --pull=never --format docker --network host -v /etc/ssl/certs:/etc/ssl/certs:ro \
   -f deploy/Dockerfile -t "$image" . || fail "podman build of deploy/Dockerfile failed"
 build_s=$(( $(date +%s) - build_started ))
-echo "built in $build_s s"
+echo "built in $build_s s; container storage now $(du -sxm "$state/storage" | cut -f1) MB (stand-ins, build layers, image)"
 
 step "image size and layers"
 size=$(pm image inspect --format '{{.Size}}' "$image")
