@@ -69,6 +69,8 @@ public sealed class QuantizeCommandTests(QuantizedYolov8nFixture fixture, ITestO
         using var int8Model = DetectionModel.Load("int8", null, fixture.Output);
         Assert.Equal(floatModel.Family, int8Model.Family);
         Assert.Equal(floatModel.Names, int8Model.Names);
+        Assert.Null(floatModel.Quantization);
+        Assert.Equal("yolov8n_fp32.onnx", int8Model.Quantization?.Source);
         var bytes = await File.ReadAllBytesAsync(Dog);
         // The objects are what either model is sure of (score ≥ 0.5); a partner may score lower (0.1), so a box near
         // a threshold does not decide the test, but it must be the same class and nearly the same box.

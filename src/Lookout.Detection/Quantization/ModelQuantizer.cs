@@ -58,7 +58,7 @@ public sealed record SensitivityResult(QuantizedGraph Graph, IReadOnlyList<Sensi
 /// <see cref="Quantize"/> (or <see cref="QuantizeWithSensitivity"/>), then check (<see cref="CompareWithFloat"/>,
 /// <see cref="OptimizedOpCounts"/>) and <see cref="Finish"/> with the facts to record in the file.
 /// </summary>
-public sealed class ModelQuantizer : IDisposable
+public sealed class ModelQuantizer
 {
     private readonly ModelProto _prepared;
     private readonly Dictionary<string, DetectionResult> _floatResults = new(StringComparer.Ordinal);
@@ -235,5 +235,4 @@ public sealed class ModelQuantizer : IDisposable
         return model.ToByteArray();
     }
 
-    public void Dispose() { }
 }
