@@ -39,6 +39,21 @@ public sealed class DetectSettings : ModelSettings
     [DefaultValue(DetectionOptions.DefaultMaxDetections)]
     public int MaxDetections { get; init; } = DetectionOptions.DefaultMaxDetections;
 
+    [CommandOption("--tile <TILE>")]
+    [Description(TileArguments.TileHelp)]
+    [DefaultValue("off")]
+    public string Tile { get; init; } = "off";
+
+    [CommandOption("--tile-overlap <FRACTION>")]
+    [Description(TileArguments.OverlapHelp)]
+    [DefaultValue(DetectionOptions.DefaultTileOverlap)]
+    public float TileOverlap { get; init; } = DetectionOptions.DefaultTileOverlap;
+
+    [CommandOption("--max-tiles <N>")]
+    [Description(TileArguments.MaxTilesHelp)]
+    [DefaultValue(DetectionOptions.DefaultMaxTiles)]
+    public int MaxTiles { get; init; } = DetectionOptions.DefaultMaxTiles;
+
     [CommandOption("--out <DIR>")]
     [Description("Write annotated JPEGs into this folder as <stem>.jpg (same stems get -2, -3…); for a video, <stem>.mp4 (H.264, the source's frame rate and size, no audio) and <stem>.jsonl. Created if needed.")]
     public string? OutDirectory { get; init; }
@@ -73,6 +88,7 @@ public sealed class DetectSettings : ModelSettings
         if (Confidence is < 0 or > 1 || float.IsNaN(Confidence)) return ValidationResult.Error("--conf must be between 0 and 1.");
         if (Iou is <= 0 or > 1 || float.IsNaN(Iou)) return ValidationResult.Error("--iou must be greater than 0 and at most 1.");
         if (MaxDetections < 1) return ValidationResult.Error("--max-det must be at least 1.");
+        if (TileArguments.Validate(Tile, TileOverlap, MaxTiles) is { Successful: false } tileError) return tileError;
         if (VideoStride < 1) return ValidationResult.Error("--vid-stride must be at least 1.");
         if ((Json ? 1 : 0) + (JsonLines ? 1 : 0) + (Csv ? 1 : 0) > 1) return ValidationResult.Error("Choose one of --json, --jsonl and --csv.");
         if (OutputFile is not null && !HasMachineOutput) return ValidationResult.Error("--output needs --json, --jsonl or --csv.");
@@ -141,7 +157,7 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
         bool videos = inputs.Any(i => i.IsVideo);
         using var catalog = new ModelCatalog(settings.CreateAssetStore(),
             new InferenceSettings { IntraOpThreads = settings.Threads, AllowSpinning = !videos });
-        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, stop);
+        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, stop, settings.AllModelDirectories());
         var options = new DetectionOptions
         {
             Confidence = settings.Confidence,
@@ -149,6 +165,7 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
             MaxDetections = settings.MaxDetections,
             Classes = settings.Classes is null ? null : ClassFilter.Parse(settings.Classes, model),
         };
+        options = TileArguments.Apply(options, settings.Tile, settings.TileOverlap, settings.MaxTiles);
         var detector = new Detector(model, new ImageDecoder(CliLimits));
         using var renderer = settings.OutDirectory is null ? null : new AnnotationRenderer();
         if (settings.OutDirectory is not null) Directory.CreateDirectory(settings.OutDirectory);

@@ -30,7 +30,7 @@ public static class ResultJson
         }
         var t = result.Timings;
         return new DetectionResultDto(file, result.Model, new ImageSizeDto(result.ImageWidth, result.ImageHeight), detections,
-            new TimingsDto(Round2(t.DecodeMs), Round2(t.PreprocessMs), Round2(t.InferenceMs), Round2(t.PostprocessMs), Round2(t.TotalMs)));
+            new TimingsDto(Round2(t.DecodeMs), Round2(t.PreprocessMs), Round2(t.InferenceMs), Round2(t.PostprocessMs), Round2(t.TotalMs)) { Passes = t.Passes });
     }
 
     /// <summary>One result as compact JSON (one line: what <c>--jsonl</c> writes).</summary>
@@ -86,8 +86,12 @@ public sealed record DetectionDto(string Label, int ClassId, double Score, BoxDt
 /// <summary>Box corners in original-image pixels: (x1,y1) top-left, (x2,y2) bottom-right.</summary>
 public sealed record BoxDto(double X1, double Y1, double X2, double Y2);
 
-/// <summary>Milliseconds per stage; total is their sum.</summary>
-public sealed record TimingsDto(double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double TotalMs);
+/// <summary>Milliseconds per stage; total is their sum. <c>passes</c> (whole image + tiles) only when tiling was asked for.</summary>
+public sealed record TimingsDto(double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double TotalMs)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Passes { get; init; }
+}
 
 /// <summary>System.Text.Json source-generated metadata for the result DTOs, snake_case names.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -25,14 +25,15 @@ public sealed class Readiness
 /// Loads the default model in the background at start-up (downloading it if allowed), so the port opens at once
 /// and /readyz turns 200 only when a request would be served at full speed.
 /// </summary>
-public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, ImageDecoder decoder, AnnotationRenderer renderer,
+public sealed class ModelWarmup(ModelRegistry models, Readiness readiness, ImageDecoder decoder, AnnotationRenderer renderer,
     IOptions<LookoutOptions> options, ILogger<ModelWarmup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            var model = await catalog.GetAsync(options.Value.Model, stoppingToken);
+            using var lease = await AcquireAsync(options.Value.Model, stoppingToken);
+            var model = lease.Model;
             WarmPipeline(model);
             readiness.MarkReady(model);
             logger.LogInformation("Ready: model {Model} on {Provider}", model.Name, model.ExecutionProvider);
@@ -44,6 +45,23 @@ public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, Image
         {
             readiness.MarkFailed(ex.Message);
             logger.LogError("The default model {Model} could not be loaded; /readyz stays 503 until it can. {Reason}", options.Value.Model, ex.Message);
+        }
+    }
+
+    /// <summary>The default model, waiting for its download when it must be fetched first (requests meanwhile get 503 and the progress).</summary>
+    private async Task<ModelLease> AcquireAsync(string name, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await models.AcquireAsync(name, stoppingToken);
+            }
+            catch (ModelDownloadingException ex)
+            {
+                logger.LogInformation("Waiting for the default model: {Status}", ex.Status);
+                await models.Downloads.WaitAsync(models.Catalog.Assets.Manifest.FindModel(name)!, stoppingToken);
+            }
         }
     }
 
