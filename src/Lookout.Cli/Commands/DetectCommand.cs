@@ -152,7 +152,11 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
 
     private async Task<int> RunAsync(DetectSettings settings, IReadOnlyList<InputFile> inputs, Ffmpeg? ffmpeg, bool progress, CancellationToken stop)
     {
-        using var catalog = new ModelCatalog(settings.CreateAssetStore(), new InferenceSettings { IntraOpThreads = settings.Threads });
+        // With videos, ffmpeg decodes the next frame while the model runs: idle ORT workers that spin would take the
+        // cores it needs (measured: scripts/video-fps.sh, docs/architecture.md).
+        bool videos = inputs.Any(i => i.IsVideo);
+        using var catalog = new ModelCatalog(settings.CreateAssetStore(),
+            new InferenceSettings { IntraOpThreads = settings.Threads, AllowSpinning = !videos });
         var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, stop, settings.AllModelDirectories());
         var options = new DetectionOptions
         {
