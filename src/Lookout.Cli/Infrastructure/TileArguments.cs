@@ -11,7 +11,7 @@ namespace Lookout.Cli.Infrastructure;
 /// </summary>
 internal static class TileArguments
 {
-    public const string TileHelp = "Sliced inference: off (one pass), auto (tiles of about the model's input when the image is at least twice its size), or rows x columns such as 2x2. The whole image is always one of the passes.";
+    public const string TileHelp = "Sliced inference: off (one pass), auto (tiles of at least the model's input, only when the image is at least twice its size), or rows x columns such as 2x2. The whole image is always one of the passes.";
     public const string OverlapHelp = "Fraction of a tile shared with its neighbour (0 to 0.75).";
     public const string MaxTilesHelp = "Most tiles per image besides the whole image: auto coarsens its grid to fit; a larger fixed grid is refused.";
 
