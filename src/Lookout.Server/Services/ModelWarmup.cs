@@ -53,8 +53,9 @@ public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, Image
     /// <summary>
     /// Walks every path a request takes, a few times, before /readyz says ready, so the first user's request is not
     /// the one that compiles them (it took 70 ms against 18–25 ms later, its postprocess 12–35 ms against 0.2 ms, when
-    /// the warm-up was one photo without objects): reading a multipart upload; decoding a photo with objects, at full
-    /// size and at a reduced JPEG scale with a second full-size decode for drawing; the head's decode and NMS with
+    /// the warm-up was one photo without objects): reading a multipart upload; decoding photos with objects, small and
+    /// large, as the input rule says (and again at full size for drawing when that rule decodes reduced); the area or
+    /// bilinear shrink; the head's decode and NMS with
     /// candidates (a low threshold guarantees them even on the generated photo); tags drawn; and the JSON of the
     /// /api/v1 route, the DeepStack routes and the original route written with the options those routes use. Nothing
     /// goes through the gate, the metrics or the archive, so the warm-up leaves no trace a client could see.
@@ -121,7 +122,7 @@ public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, Image
 
     /// <summary>
     /// A real photo with objects when one of the sample images is on disk (never downloaded for this), plus generated
-    /// ones: a photo-sized JPEG and a large one that takes the reduced JPEG decode.
+    /// ones: a photo-sized JPEG and a large one (a big shrink, and the reduced JPEG decode under a rule that has one).
     /// </summary>
     private List<byte[]> WarmupPhotos()
     {
