@@ -69,16 +69,32 @@ public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, Image
         {
             foreach (var photo in photos)
             {
-                await ReadUploadAsync(photo, cancellationToken);
-                foreach (var confidence in (ReadOnlySpan<float>)[DetectionOptions.DefaultConfidence, DeepStackEndpoints.DefaultMinConfidence, 0.01f])
+                // The large photo once is enough to compile its paths; the small ones three times.
+                if (i > 0 && photo.Large) continue;
+                try
                 {
-                    var detectionOptions = new DetectionOptions { Confidence = confidence };
-                    var result = detector.Detect(photo, detectionOptions, cancellationToken);
-                    var annotated = detector.DetectAndAnnotate(photo, renderer, detectionOptions, cancellationToken);
-                    WriteJson(new DetectionOutcome(result, null, model.ExecutionProvider, 0, 0, result.Timings.TotalMs), context);
-                    WriteJson(new DetectionOutcome(annotated.Result, annotated.AnnotatedJpeg, model.ExecutionProvider, 0, annotated.RenderMs, 0), context);
+                    await WarmOneAsync(detector, model, photo.Bytes, context, cancellationToken);
+                }
+                catch (Exception ex) when (ex is ImageDecodeException or UploadException)
+                {
+                    // A server configured with small upload or pixel limits refuses this photo as it would a client's;
+                    // the warm-up goes on with the others rather than leave /readyz failed.
+                    logger.LogDebug("Warm-up skipped a photo over this server's limits: {Reason}", ex.Message);
                 }
             }
+        }
+    }
+
+    private async Task WarmOneAsync(Detector detector, DetectionModel model, byte[] photo, HttpContext context, CancellationToken cancellationToken)
+    {
+        await ReadUploadAsync(photo, cancellationToken);
+        foreach (var confidence in (ReadOnlySpan<float>)[DetectionOptions.DefaultConfidence, DeepStackEndpoints.DefaultMinConfidence, 0.01f])
+        {
+            var detectionOptions = new DetectionOptions { Confidence = confidence };
+            var result = detector.Detect(photo, detectionOptions, cancellationToken);
+            var annotated = detector.DetectAndAnnotate(photo, renderer, detectionOptions, cancellationToken);
+            WriteJson(new DetectionOutcome(result, null, model.ExecutionProvider, 0, 0, result.Timings.TotalMs), context);
+            WriteJson(new DetectionOutcome(annotated.Result, annotated.AnnotatedJpeg, model.ExecutionProvider, 0, annotated.RenderMs, 0), context);
         }
     }
 
@@ -124,19 +140,19 @@ public sealed class ModelWarmup(ModelCatalog catalog, Readiness readiness, Image
     /// A real photo with objects when one of the sample images is on disk (never downloaded for this), plus generated
     /// ones: a photo-sized JPEG and a large one (a big shrink, and the reduced JPEG decode under a rule that has one).
     /// </summary>
-    private List<byte[]> WarmupPhotos()
+    private List<(byte[] Bytes, bool Large)> WarmupPhotos()
     {
-        var photos = new List<byte[]>();
+        var photos = new List<(byte[], bool)>();
         try
         {
-            if (catalog.Assets.TryFindLocal("dog.jpg") is { } dog) photos.Add(File.ReadAllBytes(dog.Path));
+            if (catalog.Assets.TryFindLocal("dog.jpg") is { } dog) photos.Add((File.ReadAllBytes(dog.Path), false));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             logger.LogDebug("Warm-up without the sample photo: {Reason}", ex.Message);
         }
-        photos.Add(Generated(800, 600));
-        photos.Add(Generated(2000, 1500));
+        photos.Add((Generated(800, 600), false));
+        photos.Add((Generated(2000, 1500), true));
         return photos;
     }
 
