@@ -98,4 +98,40 @@ public sealed class EvalCommandTests
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("exactly one of --labels", run.Console);
     }
+
+    [Fact]
+    public async Task Eval_compares_input_rules_image_by_image_and_reports_their_decode_and_resize_times()
+    {
+        // Eight val2017 images, enlarged nowhere: enough to see both rules run and be told apart.
+        var images = TestAssets.TestOutputDirectory("cli-eval-input-rules");
+        foreach (var old in Directory.EnumerateFiles(images)) File.Delete(old);
+        foreach (var file in Directory.EnumerateFiles(TestAssets.SharedPath("data", "coco-val2017-dev", "images")).Order(StringComparer.Ordinal).Take(8))
+            File.Copy(file, Path.Combine(images, Path.GetFileName(file)));
+
+        var run = await CliRunner.RunAsync("eval", "--images", images,
+            "--labels", TestAssets.SharedPath("data", "coco-val2017-dev", "labels"),
+            "--input-rule", "full-bilinear, dct-eighths-area", "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var models = doc.RootElement.GetProperty("models").EnumerateArray().ToList();
+        Assert.Equal(["full-bilinear", "dct-eighths-area"], models.Select(m => m.GetProperty("input_rule").GetString()));
+        Assert.Equal(["yolox-nano (full-bilinear)", "yolox-nano (dct-eighths-area)"], models.Select(m => m.GetProperty("model").GetString()));
+        foreach (var m in models)
+        {
+            Assert.True(m.GetProperty("decode_ms_per_image").GetDouble() > 0, m.ToString());
+            Assert.True(m.GetProperty("preprocess_ms_per_image").GetDouble() > 0, m.ToString());
+            Assert.InRange(m.GetProperty("stats").GetProperty("ap").GetDouble(), 0.05, 1);
+        }
+    }
+
+    [Fact]
+    public async Task Eval_refuses_an_unknown_input_rule_naming_the_known_ones()
+    {
+        var run = await CliRunner.RunAsync("eval", "--images", TestAssets.SharedPath("data", "coco128", "images"),
+            "--labels", TestAssets.SharedPath("data", "coco128", "labels"), "--input-rule", "full-area,lanczos");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Unknown input rule 'lanczos'", run.Console);
+        Assert.Contains("dct-halving-bilinear", run.Console);
+    }
 }

@@ -43,8 +43,9 @@ public sealed record ModelInputRule(string Name, JpegScaleSteps JpegScale, Resiz
     /// bench/large-photos.sh): the fastest candidate whose AP, averaged over the set as given and enlarged 2× and 4×,
     /// is within 0.003 of the best candidate's on both the COCO val2017 dev set and coco128. Only the two area-filter
     /// rules reach the best on val2017 (0.373 against 0.365–0.368 for the bilinear ones: the bilinear shrink aliases);
-    /// of those, the halving DCT decode then missed by 0.00001 on coco128, so the full decode is kept. Full decode
-    /// costs 1.28× the old halving + bilinear's decode + resize time on these sets (2.5× on 4× enlarged photos).
+    /// of those, the halving DCT decode then missed by 0.00001 on coco128, so the full decode is kept. Its decode +
+    /// resize costs 1.28× full-bilinear's and about 1.9× the old halving + bilinear's averaged over these sets (about
+    /// 3× on 4× enlarged photos, where the old rule decoded at 1/4).
     /// </summary>
     public static ModelInputRule Default => FullArea;
 
