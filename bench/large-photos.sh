@@ -15,7 +15,8 @@ c128=$shared/data/coco128
 rules=full-bilinear,full-area,dct-halving-bilinear,dct-halving-area,dct-eighths-bilinear,dct-eighths-area
 assets=(--asset-dir "$shared/models" --asset-dir "$shared/models/darknet" --asset-dir "$shared/images" --offline)
 
-dotnet build -c Release src/Lookout.Cli bench/Lookout.Bench >/dev/null
+dotnet build -c Release src/Lookout.Cli >/dev/null
+dotnet build -c Release bench/Lookout.Bench >/dev/null
 lookout=(dotnet src/Lookout.Cli/bin/Release/net10.0/lookout.dll)
 bench=(dotnet bench/Lookout.Bench/bin/Release/net10.0/Lookout.Bench.dll)
 mkdir -p "$out"
@@ -37,37 +38,4 @@ run coco128-1x "$c128/images" --labels "$c128/labels"
 run coco128-2x "$out/coco128-2x/images" --labels "$c128/labels"
 run coco128-4x "$out/coco128-4x/images" --labels "$c128/labels"
 
-python3 - "$out" <<'PY'
-import json, sys
-out = sys.argv[1]
-sets = ["val-1x", "val-2x", "val-4x", "coco128-1x", "coco128-2x", "coco128-4x"]
-rows = {}
-for s in sets:
-    with open(f"{out}/eval-{s}.json") as f:
-        for m in json.load(f)["models"]:
-            rows[(s, m["input_rule"])] = m
-rules = sorted({r for _, r in rows}, key=lambda r: list(dict.fromkeys(r2 for _, r2 in rows)).index(r))
-best = {s: max(rows[(s, r)]["stats"]["ap"] for r in rules) for s in sets}
-def ms(s, r): return rows[(s, r)]["decode_ms_per_image"] + rows[(s, r)]["preprocess_ms_per_image"]
-print("| set | rule | AP | AP_small | decode ms | resize ms | decode + resize ms | AP − best |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-for s in sets:
-    for r in rules:
-        m = rows[(s, r)]
-        print(f"| {s} | {r} | {m['stats']['ap']:.3f} | {m['stats']['ap_small']:.3f} | {m['decode_ms_per_image']:.1f} | "
-              f"{m['preprocess_ms_per_image']:.1f} | {ms(s, r):.1f} | {m['stats']['ap'] - best[s]:+.3f} |")
-print()
-# Speed: each set's candidates ran interleaved, so compare within a set (ratio to the set's slowest), then average.
-print("| rule | worst AP − best (any set) | keeps AP (within 0.003 everywhere) | decode + resize, mean of per-set ratios to full-bilinear |")
-print("| --- | --- | --- | --- |")
-summary = []
-for r in rules:
-    loss = min(rows[(s, r)]["stats"]["ap"] - best[s] for s in sets)
-    ratio = sum(ms(s, r) / ms(s, "full-bilinear") for s in sets) / len(sets)
-    summary.append((r, loss, loss >= -0.003, ratio))
-    print(f"| {r} | {loss:+.3f} | {'yes' if loss >= -0.003 else 'no'} | {ratio:.2f}× |")
-keep = [x for x in summary if x[2]]
-choice = min(keep, key=lambda x: x[3]) if keep else None
-print()
-print(f"Rule: {choice[0] if choice else 'none keeps AP'}")
-PY
+python3 bench/large-photos-table.py "$out"

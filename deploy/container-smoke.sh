@@ -26,14 +26,17 @@
 # LOOKOUT_SMOKE_KEEP=1 (keep the built image and the container's logs for a look afterwards),
 # LOOKOUT_ASSET_DIRS (where yolox_nano.onnx is found; ../shared/models is looked in too),
 # DEBIAN_MIRROR (default: the first deb.debian.org-style URI apt uses here).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+set -eEuo pipefail
+# Everything is in main, which bash reads whole before running it: editing this file while it runs is safe.
+main() {
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/.."
 repo=$(pwd)
 purge=0
 for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$self"; exit 0 ;;
     *) echo "unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,9 +60,9 @@ fail() {
 # --- 1. podman, runc, debootstrap -----------------------------------------------------------------------------
 step "prerequisites"
 if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then exec sudo -E "$0" "$@"; fi
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then exec sudo -E "$self" "$@"; fi
   fail "containers cannot be run here: this needs root (rootful podman; the known-working recipe is root)," \
-       "and sudo is not available without a password. Run: sudo $0"
+       "and sudo is not available without a password. Run: sudo $self"
 fi
 source "$repo/scripts/prerequisites.sh"
 missing=0
@@ -71,7 +74,7 @@ fi
 echo "podman $(podman --version | awk '{print $3}'), $(runc --version | head -1), debootstrap $(dpkg-query -W -f='${Version}' debootstrap 2>/dev/null || echo '?')"
 
 state=${LOOKOUT_SMOKE_DIR:-/var/tmp/lookout-container-smoke}
-mkdir -p "$state/storage" "$state/run" "$state/tmp" "$state/cache"
+mkdir -p "$state/storage" "$state/run" "$state/tmp"
 # podman's default ulimits exceed what this sandbox may set (setrlimit: Operation not permitted).
 hard_files=$(ulimit -Hn); hard_procs=$(ulimit -Hu)
 [ "$hard_files" = unlimited ] && hard_files=1048576
@@ -86,10 +89,11 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 EOF
 export CONTAINERS_CONF="$state/containers.conf"
+no_timer_noise() { grep -v 'unable to get systemd connection' >&2 || true; }
 pm() { podman --root "$state/storage" --runroot "$state/run" --tmpdir "$state/tmp" "$@"; }
 pm info >"$state/tmp/info.txt" 2>&1 || fail "containers cannot be run here: 'podman info' fails:" "$(tail -5 "$state/tmp/info.txt")"
 echo "storage $state/storage (driver $(pm info --format '{{.Store.GraphDriverName}}')), runtime $(pm info --format '{{.Host.OCIRuntime.Name}}'), cgroups $(pm info --format '{{.Host.CgroupsVersion}}')"
-storage_before=$(du -sm "$state/storage" | cut -f1)
+storage_before=$(du -sxm "$state/storage" | cut -f1)
 
 # The model the sdk stand-in carries in /models.
 model=""
@@ -105,8 +109,8 @@ done
 [ -n "$dog" ] || fail "dog.jpg not found: looked in LOOKOUT_ASSET_DIRS (${LOOKOUT_ASSET_DIRS:-unset}) and $repo/../shared/images"
 
 # This machine's .NET goes into the stand-ins.
-dotnet_bin=$(command -v dotnet || true)
-[ -n "$dotnet_bin" ] || { lookout_ensure_dotnet && dotnet_bin=$(command -v dotnet); } || fail "no .NET 10 SDK to put into the sdk stand-in"
+lookout_ensure_dotnet || fail "no .NET 10 SDK to put into the sdk stand-in"
+dotnet_bin=$(command -v dotnet)
 dotnet_root=$(dirname "$(readlink -f "$dotnet_bin")")
 runtime_version=$(ls "$dotnet_root/shared/Microsoft.AspNetCore.App" | sort -V | tail -1)
 sdk_version=$(ls "$dotnet_root/sdk" | sort -V | tail -1)
@@ -120,7 +124,7 @@ mirror=${mirror:-http://deb.debian.org/debian}
 mirror=${mirror%/}
 security=${mirror%/debian}/debian-security
 # A change to any input of a stand-in (this recipe, the .NET copied in, the model) rebuilds them all.
-standin_key=$( { sed -n '/^# --- 2\./,/^# --- 3\./p' "$0"; echo "$mirror $runtime_version $sdk_version"; ls -l "$dotnet_root/shared"/*/; sha256sum "$model"; } | sha256sum | cut -c1-16)
+standin_key=$( { sed -n '/^# --- 2\./,/^# --- 3\./p' "$self"; echo "$mirror $runtime_version $sdk_version"; ls -l "$dotnet_root/shared"/*/; sha256sum "$model"; } | sha256sum | cut -c1-16)
 base=localhost/lookout-standin/debian-minbase:bookworm
 have_key() { [ "$(pm image inspect --format '{{index .Labels "org.lookout.standin"}}' "$1" 2>/dev/null || true)" = "$standin_key" ]; }
 
@@ -128,14 +132,25 @@ if have_key mcr.microsoft.com/dotnet/sdk:10.0 && have_key mcr.microsoft.com/dotn
   echo "cached (key $standin_key): $base, mcr.microsoft.com/dotnet/{runtime-deps,aspnet,sdk}:10.0"
 else
   if ! have_key "$base"; then
+    # Stand-ins from other inputs: this storage is the script's own, so everything in it goes.
+    pm rmi -a -f >/dev/null 2>&1 || true
     rootfs="$state/tmp/rootfs"
     rm -rf "$rootfs"
     echo "debootstrap --variant=minbase bookworm from $mirror"
     debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$state/tmp/debootstrap.log" 2>&1 \
       || fail "debootstrap failed (log: $state/tmp/debootstrap.log):" "$(tail -5 "$state/tmp/debootstrap.log")"
     printf 'deb %s bookworm bookworm-updates main\ndeb %s bookworm-security main\n' "$mirror" "$security" > "$rootfs/etc/apt/sources.list"
+    # As in Debian's and Ubuntu's official images (which Microsoft's build on): apt deletes downloaded packages
+    # after installing them, so an image's apt layer holds the installed files only.
+    cat > "$rootfs/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+    echo 'Acquire::Languages "none";' > "$rootfs/etc/apt/apt.conf.d/docker-no-languages"
     # The host's Acquire settings (a proxy, or a mirror whose Release files are past Valid-Until) apply inside too.
-    grep -h '^Acquire::' /etc/apt/apt.conf /etc/apt/apt.conf.d/* 2>/dev/null > "$rootfs/etc/apt/apt.conf.d/99host-acquire" || true
+    grep -h '^Acquire::' /etc/apt/apt.conf /etc/apt/apt.conf.d/* 2>/dev/null | grep -v Languages > "$rootfs/etc/apt/apt.conf.d/99host-acquire" || true
     chroot "$rootfs" apt-get clean
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
     tar -C "$rootfs" -c . | pm import --change 'CMD ["bash"]' --change "LABEL org.lookout.standin=$standin_key" - "$base" >/dev/null
@@ -180,6 +195,7 @@ EOF
     -v "$dotnet_root:/host-dotnet:ro" -v "$(dirname "$model"):/host-models:ro" \
     -t mcr.microsoft.com/dotnet/sdk:10.0 -f "$ctx/sdk.Containerfile" "$ctx" || fail "building the sdk stand-in failed"
   rm -rf "$ctx"
+  pm image prune -f >/dev/null   # images the new tags replaced
 fi
 pm images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'lookout-standin|mcr.microsoft.com' | sort
 
@@ -190,6 +206,7 @@ images_before=$(pm images -a -q --no-trunc | sort -u)
 cleanup() {
   local rc=$?
   set +e
+  trap - ERR
   if [ "${LOOKOUT_SMOKE_KEEP:-0}" = 1 ]; then
     echo "LOOKOUT_SMOKE_KEEP=1: left container $name and image $image in $state/storage"
   else
@@ -207,21 +224,24 @@ cleanup() {
       echo "purged $state (stand-ins included)"
     else
       echo "removed the container, its volumes, $image and its build layers; stand-ins cached in $state/storage" \
-           "($(du -sm "$state/storage" | cut -f1) MB; was $storage_before MB before this run; --purge deletes them)"
+           "($(du -sxm "$state/storage" | cut -f1) MB; was $storage_before MB before this run; --purge deletes them)"
+      pm images --format '{{.Repository}}:{{.Tag}}' | sed 's/^/  left: /'
     fi
-    pm images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | sed 's/^/  left: /'
   fi
   [ $rc = 0 ] && step "CONTAINER SMOKE TEST PASSED"
   exit $rc
 }
 trap cleanup EXIT
 
-step "podman build --pull=never --format docker -f deploy/Dockerfile (unmodified: $(git -C "$repo" log -1 --format=%h -- deploy/Dockerfile 2>/dev/null || echo 'not a git checkout'), sha256 $(sha256sum deploy/Dockerfile | cut -c1-12))"
+# The Dockerfile as it is in the checkout: this script never edits it (the stand-ins carry its FROM names).
+origin=$(git -C "$repo" log -1 --format='commit %h' -- deploy/Dockerfile 2>/dev/null || true)
+[ -n "$(git -C "$repo" status --porcelain -- deploy/Dockerfile 2>/dev/null)" ] && origin="$origin + uncommitted changes"
+step "podman build --pull=never --format docker -f deploy/Dockerfile (unmodified by this script; ${origin:-not a git checkout}; sha256 $(sha256sum deploy/Dockerfile | cut -c1-12))"
 build_started=$(date +%s)
 pm build --pull=never --format docker --network host -v /etc/ssl/certs:/etc/ssl/certs:ro \
   -f deploy/Dockerfile -t "$image" . || fail "podman build of deploy/Dockerfile failed"
 build_s=$(( $(date +%s) - build_started ))
-echo "built in $build_s s"
+echo "built in $build_s s; container storage now $(du -sxm "$state/storage" | cut -f1) MB (stand-ins, build layers, image)"
 
 step "image size and layers"
 size=$(pm image inspect --format '{{.Size}}' "$image")
@@ -238,9 +258,12 @@ echo "USER $(pm image inspect --format '{{.Config.User}}' "$image")"
 step "podman run --read-only as the image's user, published on 127.0.0.1 only"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # readOnlyRootFilesystem, emptyDirs for /var/cache/lookout and /tmp, all capabilities dropped, no privilege escalation.
+# podman times HEALTHCHECKs with systemd timers; without systemd it logs that it cannot (filtered out below), and
+# `podman healthcheck run` runs the image's check once instead (Kubernetes ignores HEALTHCHECK; its probes are in
+# deploy/kubernetes).
 pm run -d --name "$name" --read-only --read-only-tmpfs=false \
   --tmpfs /tmp:rw,mode=1777,size=64m --tmpfs /var/cache/lookout:rw,mode=1777,size=256m \
-  --cap-drop=all --security-opt=no-new-privileges -p "127.0.0.1:$port:5000" "$image" >/dev/null \
+  --cap-drop=all --security-opt=no-new-privileges -p "127.0.0.1:$port:5000" "$image" >/dev/null 2> >(no_timer_noise) \
   || fail "podman run of $image failed"
 run_started=$(date +%s.%N)
 ready=""
@@ -285,8 +308,10 @@ echo "nothing downloaded into /var/cache/lookout: the model came from the image"
 
 step "stop and remove"
 stop_started=$(date +%s.%N)
-pm stop -t 10 "$name" >/dev/null
+pm stop -t 10 "$name" >/dev/null 2> >(no_timer_noise)
 echo "stopped in $(since "$stop_started") s, exit code $(pm inspect --format '{{.State.ExitCode}}' "$name")"
 pm logs "$name" 2>&1 | tail -5 | sed 's/^/  log: /'
-pm rm -v "$name" >/dev/null
+pm rm -v "$name" >/dev/null 2> >(no_timer_noise)
 echo "total $(( $(date +%s) - started )) s (image build $build_s s)"
+}
+main "$@"

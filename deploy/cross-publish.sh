@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Publishes Lookout for another Linux architecture from this machine (default linux-arm64, as for a Raspberry
 # Pi 4/5) exactly as deploy/Dockerfile does (framework-dependent, -r on restore and publish), prints the file
-# list and size, and checks that every native file in it is built for that architecture (ELF e_machine), i.e.
-# that ONNX Runtime's and SkiaSharp's natives for it were picked, not this machine's.
+# list and size, and checks that every native file in it is built for that architecture (ELF e_machine) and that
+# no other platform's natives came along (Windows DLLs, macOS dylibs): ONNX Runtime's and SkiaSharp's for the
+# target were picked, not this machine's.
 #
 #   deploy/cross-publish.sh                 # linux-arm64 into artifacts/publish-linux-arm64
 #   deploy/cross-publish.sh linux-x64 linux-arm64
@@ -25,6 +26,10 @@ for rid in "$@"; do
   dotnet restore src/Lookout.Cli/Lookout.Cli.csproj -r "$rid" -nologo -v quiet
   dotnet publish src/Lookout.Cli/Lookout.Cli.csproj -c Release --no-restore -r "$rid" --self-contained false -o "$out" -nologo -v quiet
   echo "published in $(( $(date +%s) - started )) s"
+  # The Dockerfile runs the cross-built lookout.dll on the build machine (the model fetch): its managed part must
+  # load here. The natives are the target's and cannot.
+  dotnet "$out/lookout.dll" models list >/dev/null || { echo "FAIL: dotnet $out/lookout.dll models list does not run on $(uname -m)"; status=1; }
+  echo "ok dotnet $out/lookout.dll models list runs on $(uname -m) (managed code is AnyCPU)"
   python3 - "$out" "$rid" <<'PY' || status=1
 import os, sys
 out, rid = sys.argv[1], sys.argv[2]
@@ -44,9 +49,18 @@ for name in sorted(os.listdir(out)):
         kind = {62: "ELF x86-64", 183: "ELF AArch64", 40: "ELF ARM"}.get(machine, f"ELF machine {machine}")
         natives.append(name)
         if machine != expected[0]: wrong.append(f"{name} ({kind})")
+    elif head[:2] == b"MZ":
+        # A PE file: managed if its CLR runtime header (data directory 14) is present, else a Windows native DLL.
+        with open(path, "rb") as f: pe = f.read(4096)
+        opt = int.from_bytes(pe[0x3c:0x40], "little") + 24
+        dirs = opt + (96 if pe[opt:opt + 2] == b"\x0b\x01" else 112)
+        if int.from_bytes(pe[dirs + 14 * 8 + 4:dirs + 14 * 8 + 8], "little") == 0:
+            kind = "Windows native DLL"; wrong.append(f"{name} ({kind})")
+    elif name.endswith(".dylib"):
+        kind = "macOS native"; wrong.append(f"{name} ({kind})")
     print(f"{size:>12,}  {name}  {kind}")
 print(f"{rid}: {len(os.listdir(out))} entries, {total/1e6:.1f} MB; native files {', '.join(natives)}")
-if wrong: sys.exit(f"FAIL: not {expected[1]}: {', '.join(wrong)}")
+if wrong: sys.exit(f"FAIL: not {expected[1]} natives: {', '.join(wrong)}")
 if not any(n.startswith("libonnxruntime") for n in natives) or not any(n.startswith("libSkiaSharp") for n in natives):
     sys.exit("FAIL: ONNX Runtime's or SkiaSharp's native library is missing from the publish")
 print(f"ok every native file is {expected[1]}")

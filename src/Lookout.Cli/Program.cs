@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 namespace Lookout.Cli;
 
 /// <summary>
-/// The <c>lookout</c> command line. Exit codes: 0 success, 1 usage error, 2 some inputs failed, 3 could not run
+/// The <c>lookout</c> command line. Exit codes: 0 success, 1 usage error, 2 some inputs failed, 3 could not run, 4 an int8 model failed its accuracy gate
 /// (see <see cref="ExitCodes"/>).
 /// </summary>
 public static class Program
@@ -38,8 +38,9 @@ public static class Program
             config.SetExceptionHandler((ex, _) => HandleException(env, ex));
 
             config.AddCommand<DetectCommand>("detect")
-                .WithDescription("Detect objects in images: files, folders and globs. Writes a summary table, and optionally annotated JPEGs, JSON, JSONL or CSV.")
+                .WithDescription("Detect objects in images and videos: files, folders and globs. Writes a summary table, and optionally annotated JPEGs (videos: H.264 MP4s), JSON, JSONL or CSV. Videos need ffmpeg.")
                 .WithExample("detect", "photos/", "--out", "annotated/")
+                .WithExample("detect", "clip.mp4", "--vid-stride", "2", "--out", "annotated/")
                 .WithExample("detect", "dog.jpg", "--classes", "dog,car", "--json")
                 .WithExample("detect", "'photos/**/*.png'", "--csv", "-o", "detections.csv");
 
@@ -59,6 +60,9 @@ public static class Program
                 models.AddCommand<ModelsImportDarknetCommand>("import-darknet")
                     .WithDescription("Convert a Darknet cfg + weights into an ONNX file (the same graph Lookout runs), for use in other tools.")
                     .WithExample("models", "import-darknet", "--cfg", "yolov4-tiny.cfg", "--weights", "yolov4-tiny.weights", "--names", "coco.names", "--out", "yolov4-tiny.onnx");
+                models.AddCommand<ModelsQuantizeCommand>("quantize")
+                    .WithDescription("Turn a float model into a faster static int8 (QDQ) model: calibrate on your images, keep sensitive layers float, and refuse it unless it stays as accurate (AP or agreement with float).")
+                    .WithExample("models", "quantize", "--model", "yolov8n.onnx", "--calibration", "photos/", "--out", "yolov8n-int8.onnx", "--val-images", "val2017", "--val-coco-json", "instances_val2017.json");
             });
 
             config.AddCommand<EvalCommand>("eval")

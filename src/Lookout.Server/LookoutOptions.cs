@@ -16,6 +16,16 @@ public sealed class LookoutOptions
     public string? CacheDirectory { get; set; }
     public bool AllowDownload { get; set; } = true;
 
+    /// <summary>
+    /// Models folders (environment LOOKOUT__MODELDIRECTORIES__0, flag --model-dir): every NAME.onnx and Darknet
+    /// NAME.cfg + NAME.weights there is served as the model NAME, and changes are picked up while the service runs.
+    /// A folder that does not exist yet is watched for when it appears.
+    /// </summary>
+    public List<string> ModelDirectories { get; set; } = [];
+
+    /// <summary>Models kept loaded at once; using one more unloads the least recently used idle one.</summary>
+    [Range(1, 256)] public int MaxLoadedModels { get; set; } = 4;
+
     [RegularExpression("^(cpu|cuda)$", ErrorMessage = "ExecutionProvider must be 'cpu' or 'cuda'.")]
     public string ExecutionProvider { get; set; } = "cpu";
 

@@ -26,7 +26,7 @@ public static class CliRunner
         var stdout = new StringWriter();
         var assetArgs = TestAssets.AssetDirectories.SelectMany(d => new[] { "--asset-dir", d }).Append("--offline");
         // Options go after the command words (e.g. "models list"), as users type them.
-        int words = args.TakeWhile(a => !a.StartsWith('-') && a is "detect" or "eval" or "models" or "list" or "fetch" or "import-darknet").Count();
+        int words = args.TakeWhile(a => !a.StartsWith('-') && a is "detect" or "eval" or "models" or "list" or "fetch" or "import-darknet" or "quantize").Count();
         string[] full = [.. args.Take(words), .. assetArgs, .. args.Skip(words)];
         var exit = await Program.RunAsync(full, console, stdout);
         return new CliRun(exit, stdout.ToString(), consoleText.ToString());

@@ -150,6 +150,64 @@ public sealed class VideoDetectTests
     }
 
     [Fact]
+    public async Task A_truncated_mkv_which_declares_no_frame_count_is_judged_by_ffmpeg_errors()
+    {
+        var bytes = File.ReadAllBytes(TestVideos.Derived("clip.mkv", "-c", "copy"));
+        var truncated = Path.Combine(TestVideos.Directory, "truncated.mkv");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length * 6 / 10)]);
+
+        var run = await CliRunner.RunAsync("detect", truncated, "--jsonl");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var frames = ParseLines(run.Stdout);
+        Assert.InRange(frames.Count, 1, TestVideos.FrameCount - 1);
+        Assert.Contains($"error: {truncated}: damaged or truncated video: ffmpeg reported errors while decoding ({frames.Count} frames read): File ended prematurely", run.Console);
+    }
+
+    [Fact]
+    public async Task An_annotated_video_never_overwrites_its_source()
+    {
+        var folder = TestAssets.TestOutputDirectory("video-same-folder");
+        var source = Path.Combine(folder, "clip.mp4");
+        File.Copy(TestVideos.Clip, source, overwrite: true);
+        var before = File.ReadAllBytes(source);
+
+        var run = await CliRunner.RunAsync("detect", source, "--out", folder);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("would overwrite the input", run.Console);
+        Assert.Equal(before, File.ReadAllBytes(source));
+    }
+
+    [Fact]
+    public async Task A_video_named_like_a_protocol_or_an_option_is_read_as_a_local_file()
+    {
+        var folder = TestAssets.TestOutputDirectory("video-odd-names");
+        foreach (var old in Directory.EnumerateFiles(folder)) File.Delete(old);
+        File.Copy(TestVideos.Clip, Path.Combine(folder, "http:clip.mp4"));
+        File.Copy(TestVideos.Clip, Path.Combine(folder, "-y clip.mp4"));
+
+        var run = await CliRunner.RunAsync("detect", folder, "--jsonl", "--vid-stride", "25");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["-y clip.mp4", "http:clip.mp4"], ParseLines(run.Stdout).Select(l => Path.GetFileName(l.File!)).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("[{\"width\":1920,\"height\":1080,\"avg_frame_rate\":\"30000/1001\",\"nb_frames\":\"300\",\"side_data_list\":[{\"rotation\":-90}]}]", 1080, 1920, 300L)]
+    [InlineData("[{\"width\":1920,\"height\":1080,\"avg_frame_rate\":\"0/0\",\"r_frame_rate\":\"25/1\",\"tags\":{\"rotate\":\"180\"}}]", 1920, 1080, 250L)]
+    public void Ffprobe_output_gives_the_upright_size_the_rate_and_the_frame_count(string streams, int width, int height, long frames)
+    {
+        var info = Lookout.Cli.Video.VideoProbe.Parse($"{{\"streams\":{streams},\"format\":{{\"duration\":\"10.0\"}}}}");
+
+        Assert.NotNull(info);
+        Assert.Equal((width, height), (info.Width, info.Height));
+        Assert.Equal(frames, info.ExpectedFrames);
+        Assert.True(info.FramesPerSecond is > 24.9 and < 30.1, info.ToString());
+        Assert.Null(Lookout.Cli.Video.VideoProbe.Parse("{\"streams\":[]}"));
+    }
+
+    [Fact]
     public async Task A_file_that_is_no_video_fails_alone_with_a_clear_message()
     {
         var notVideo = Path.Combine(TestVideos.Directory, "notes.mp4");

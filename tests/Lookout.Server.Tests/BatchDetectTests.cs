@@ -302,10 +302,11 @@ public sealed class BatchDisconnectTests
         var gate = server.Service<InferenceGate>();
         var street = TestAssets.Bytes("street.jpg");
         using var leaving = new CancellationTokenSource();
-        var batch = server.Client.PostAsync("/api/v1/detect?annotate=true", Batch.Images(Enumerable.Repeat(street, 12).ToArray()), leaving.Token);
-        // Mid-batch: one image running, the others queued behind it.
-        await BatchLimitTests.WaitFor(() => gate.InFlight == 1 && gate.Waiting >= 8, "the batch running with most of its images queued");
-        Assert.True(Gauge(await server.Client.GetStringAsync("/metrics"), "lookout_queue_length") >= 4, "the queue gauge did not show the batch waiting");
+        var batch = server.Client.PostAsync("/api/v1/detect?annotate=true", Batch.Images(Enumerable.Repeat(street, 16).ToArray()), leaving.Token);
+        // Mid-batch: at least two images done, one running, the rest queued behind it. (A wide window: on a busy
+        // machine this thread may not look for a second or more.)
+        await BatchLimitTests.WaitFor(() => gate.InFlight == 1 && gate.Waiting is >= 1 and <= 13, "the batch part done, one image running, the rest queued");
+        Assert.True(Gauge(await server.Client.GetStringAsync("/metrics"), "lookout_queue_length") >= 1, "the queue gauge did not show the batch waiting");
 
         leaving.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => batch);

@@ -152,8 +152,12 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
 
     private async Task<int> RunAsync(DetectSettings settings, IReadOnlyList<InputFile> inputs, Ffmpeg? ffmpeg, bool progress, CancellationToken stop)
     {
-        using var catalog = new ModelCatalog(settings.CreateAssetStore(), new InferenceSettings { IntraOpThreads = settings.Threads });
-        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, stop);
+        // With videos, ffmpeg decodes the next frame while the model runs: idle ORT workers that spin would take the
+        // cores it needs (measured: scripts/video-fps.sh, docs/architecture.md).
+        bool videos = inputs.Any(i => i.IsVideo);
+        using var catalog = new ModelCatalog(settings.CreateAssetStore(),
+            new InferenceSettings { IntraOpThreads = settings.Threads, AllowSpinning = !videos });
+        var model = await ModelLoading.LoadAsync(env, catalog, settings.Model, progress, stop, settings.AllModelDirectories());
         var options = new DetectionOptions
         {
             Confidence = settings.Confidence,
@@ -294,6 +298,12 @@ public sealed class DetectCommand(CliEnvironment env) : AsyncCommand<DetectSetti
             ? new VideoOutputs(null, null)
             : new VideoOutputs(Path.Combine(settings.OutDirectory, Path.ChangeExtension(outName, ".mp4")),
                 Path.Combine(settings.OutDirectory, Path.ChangeExtension(outName, ".jsonl")));
+        if (outputs.AnnotatedVideo is not null && Path.GetFullPath(outputs.AnnotatedVideo) == Path.GetFullPath(file))
+        {
+            // ffmpeg would truncate the very file the other ffmpeg is reading.
+            error = $"the annotated video would overwrite the input ({outputs.AnnotatedVideo}); choose another --out folder";
+            return null;
+        }
         string csvFile = "";
         void OnFrame(DetectionResult result, DetectionResultDto dto)
         {

@@ -170,7 +170,7 @@ public sealed class EvalCommand(CliEnvironment env) : AsyncCommand<EvalSettings>
         var detectors = new List<Detector>();
         foreach (var name in settings.Models.DefaultIfEmpty(ModelSettings.DefaultModel))
         {
-            var model = await ModelLoading.LoadAsync(env, catalog, name, progress, cancellationToken);
+            var model = await ModelLoading.LoadAsync(env, catalog, name, progress, cancellationToken, settings.AllModelDirectories());
             data.CheckModel(model);
             foreach (var rule in settings.InputRules) detectors.Add(new Detector(model, inputRule: rule));
         }

@@ -13,6 +13,8 @@ public static class ExitCodes
     public const int Failure = 3;
     /// <summary>Stopped by Ctrl-C (128 + SIGINT, as shells report it); what was written so far is kept.</summary>
     public const int Interrupted = 130;
+    /// <summary><c>models quantize</c>: the int8 model failed its accuracy gate (not written unless --force).</summary>
+    public const int GateFailed = 4;
 }
 
 /// <summary>A usage error found while running a command (unknown class name…): printed as one line, exit code 1.</summary>

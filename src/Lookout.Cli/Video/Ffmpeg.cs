@@ -60,6 +60,12 @@ public sealed class Ffmpeg
     private static bool IsExecutable(string file) =>
         (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
+    /// <summary>
+    /// How a local file is named to ffmpeg: "file:" and the absolute path, so that a name with a colon ("http:…",
+    /// "concat:…") is never taken for a protocol and a name starting with "-" never for an option.
+    /// </summary>
+    public static string FileUrl(string path) => "file:" + Path.GetFullPath(path);
+
     /// <summary>Starts a tool with stdout and stderr piped (and stdin when <paramref name="pipeStdin"/>).</summary>
     public Process Start(string tool, IEnumerable<string> args, bool pipeStdin)
     {

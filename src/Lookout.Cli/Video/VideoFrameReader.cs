@@ -41,7 +41,7 @@ public sealed class VideoFrameReader : IDisposable
     /// </summary>
     public static VideoFrameReader Start(Ffmpeg ffmpeg, string file, VideoInfo info, int sourceStride = 1)
     {
-        var args = new List<string> { "-v", "error", "-nostdin", "-i", file, "-map", "0:v:0", "-an", "-sn", "-dn" };
+        var args = new List<string> { "-v", "error", "-nostdin", "-i", Ffmpeg.FileUrl(file), "-map", "0:v:0", "-an", "-sn", "-dn" };
         if (sourceStride > 1) args.AddRange(["-vf", string.Create(CultureInfo.InvariantCulture, $"select=not(mod(n\\,{sourceStride}))")]);
         // passthrough: each decoded (and selected) frame exactly once. The rawvideo muxer's default is constant
         // frame rate, which duplicates and drops frames to fill timestamp gaps and would break frame indices.

@@ -33,7 +33,7 @@ public static class VideoProbe
         [
             "-v", "error", "-select_streams", "v:0",
             "-show_entries", "stream=codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:stream_side_data=rotation:stream_tags=rotate:format=duration",
-            "-of", "json", "--", file,
+            "-of", "json", Ffmpeg.FileUrl(file),
         ], pipeStdin: false);
         var stderr = new StderrTail(process);
         var json = await process.StandardOutput.ReadToEndAsync(cancellationToken);
@@ -90,14 +90,15 @@ public static class VideoProbe
     private static double? Seconds(string? text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
 
-    /// <summary>ffmpeg prefixes messages with the file name ("clip.mp4: Invalid data…"); the CLI already names the file.</summary>
+    /// <summary>ffmpeg prefixes messages with the input's name ("file:/…/clip.mp4: Invalid data…"); the CLI already names the file.</summary>
     /// <summary>Also drops the "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d…] " component tag, which means nothing to a user.</summary>
     internal static string? Clean(string? line, string file)
     {
         if (line is null) return null;
         if (line.StartsWith('[') && line.IndexOf("] ", StringComparison.Ordinal) is var close and > 0 && line.AsSpan(0, close).Contains(" @ 0x", StringComparison.Ordinal))
             line = line[(close + 2)..];
-        var prefix = file + ": ";
-        return line.StartsWith(prefix, StringComparison.Ordinal) ? line[prefix.Length..] : line;
+        foreach (var name in (string[])[Ffmpeg.FileUrl(file), file])
+            if (line.StartsWith(name + ": ", StringComparison.Ordinal)) return line[(name.Length + 2)..];
+        return line;
     }
 }

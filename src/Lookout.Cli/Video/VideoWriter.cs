@@ -40,7 +40,7 @@ public sealed class VideoWriter : IDisposable
             "-f", "rawvideo", "-pix_fmt", "rgba", "-s", string.Create(CultureInfo.InvariantCulture, $"{width}x{height}"),
             "-framerate", frameRate, "-i", "pipe:0",
             "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", pixelFormat,
-            "-movflags", "+faststart", "-f", "mp4", path,
+            "-movflags", "+faststart", "-f", "mp4", Ffmpeg.FileUrl(path),
         ];
         return new VideoWriter(ffmpeg.Start(ffmpeg.FfmpegPath, args, pipeStdin: true), path, width, height);
     }

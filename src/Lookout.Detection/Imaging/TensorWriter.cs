@@ -109,7 +109,8 @@ public static class TensorWriter
     /// <summary>
     /// Area (box-filter) shrink straight into the planar float tensor, as cv2.resize(INTER_AREA) for a reduction:
     /// each output pixel is the mean of the source rectangle it covers, partly covered edge pixels weighted by the
-    /// covered fraction. Separable: each output row sums its source rows' horizontal box sums.
+    /// covered fraction. Separable, in bands of output rows across the cores: each band first sums its source rows
+    /// horizontally (once per source row), then combines those rows vertically into the tensor.
     /// </summary>
     private static unsafe void AreaInto(SKBitmap rgba, SKRectI region, Letterbox box, PreprocessSpec spec, Span<float> tensor, int stride, int plane)
     {
@@ -126,36 +127,56 @@ public static class TensorWriter
             nint dst = (nint)dstFixed;
             void Rows(int from, int to)
             {
-                byte* src = (byte*)pixels;
-                float* d = (float*)dst;
-                var acc = new float[3 * dstW];
-                for (int y = from; y < to; y++)
+                int firstRow = yTaps.Start[from], lastRow = yTaps.Start[to - 1] + yTaps.Count[to - 1] - 1;
+                int rows = lastRow - firstRow + 1, width = 3 * dstW;
+                var sums = System.Buffers.ArrayPool<float>.Shared.Rent(rows * width);
+                try
                 {
-                    Array.Clear(acc);
-                    var (yStart, yWeights) = yTaps[y];
-                    for (int j = 0; j < yWeights.Length; j++)
+                    fixed (float* h = sums)
+                    fixed (int* xs = xTaps.Start, xc = xTaps.Count, xo = xTaps.Offset)
+                    fixed (float* xw = xTaps.Weights)
+                    fixed (int* yc = yTaps.Count, yo = yTaps.Offset, ys = yTaps.Start)
+                    fixed (float* yw = yTaps.Weights)
                     {
-                        byte* row = src + (long)(yStart + j + top) * rowBytes + 4L * left;
-                        float wy = yWeights[j];
-                        for (int x = 0; x < dstW; x++)
+                        for (int j = 0; j < rows; j++)
                         {
-                            var (xStart, xWeights) = xTaps[x];
-                            byte* p = row + 4 * xStart;
-                            float sr = 0, sg = 0, sb = 0;
-                            for (int i = 0; i < xWeights.Length; i++, p += 4)
+                            byte* row = (byte*)pixels + (long)(firstRow + j + top) * rowBytes + 4L * left;
+                            float* o = h + (long)j * width;
+                            for (int x = 0; x < dstW; x++)
                             {
-                                float w = xWeights[i];
-                                sr += p[0] * w; sg += p[1] * w; sb += p[2] * w;
+                                byte* p = row + 4 * xs[x];
+                                float* w = xw + xo[x];
+                                float sr = 0, sg = 0, sb = 0;
+                                for (int i = 0, n = xc[x]; i < n; i++, p += 4)
+                                {
+                                    sr += p[0] * w[i]; sg += p[1] * w[i]; sb += p[2] * w[i];
+                                }
+                                o[3 * x] = sr; o[3 * x + 1] = sg; o[3 * x + 2] = sb;
                             }
-                            acc[3 * x] += sr * wy; acc[3 * x + 1] += sg * wy; acc[3 * x + 2] += sb * wy;
+                        }
+                        float* d = (float*)dst;
+                        for (int y = from; y < to; y++)
+                        {
+                            int at = (y + box.PadTop) * stride + box.PadLeft;
+                            float* r = d + rPlane + at, g = d + plane + at, b = d + bPlane + at;
+                            float* w = yw + yo[y];
+                            float* first = h + (long)(ys[y] - firstRow) * width;
+                            for (int x = 0; x < dstW; x++)
+                            {
+                                float sr = 0, sg = 0, sb = 0;
+                                float* q = first + 3 * x;
+                                for (int i = 0, n = yc[y]; i < n; i++, q += width)
+                                {
+                                    sr += q[0] * w[i]; sg += q[1] * w[i]; sb += q[2] * w[i];
+                                }
+                                r[x] = sr * k; g[x] = sg * k; b[x] = sb * k;
+                            }
                         }
                     }
-                    int o = (y + box.PadTop) * stride + box.PadLeft;
-                    float* r = d + rPlane + o, g = d + plane + o, b = d + bPlane + o;
-                    for (int x = 0; x < dstW; x++)
-                    {
-                        r[x] = acc[3 * x] * k; g[x] = acc[3 * x + 1] * k; b[x] = acc[3 * x + 2] * k;
-                    }
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<float>.Shared.Return(sums);
                 }
             }
 
@@ -165,21 +186,28 @@ public static class TensorWriter
         }
     }
 
-    /// <summary>For each output pixel, the first source pixel it covers and the weights (summing to 1) of those it covers.</summary>
-    private static (int Start, float[] Weights)[] AreaTaps(int source, int target)
+    /// <summary>For each output pixel: the first source pixel it covers, how many it covers, and where their weights
+    /// (summing to 1) start in <see cref="Weights"/>.</summary>
+    private sealed record AreaTapTable(int[] Start, int[] Count, int[] Offset, float[] Weights);
+
+    private static AreaTapTable AreaTaps(int source, int target)
     {
-        var taps = new (int, float[])[target];
+        var start = new int[target];
+        var count = new int[target];
+        var offset = new int[target];
+        var weights = new List<float>(source + 2 * target);
         double scale = (double)source / target;
         for (int i = 0; i < target; i++)
         {
             double from = i * scale, to = Math.Min(source, (i + 1) * scale);
             int first = (int)Math.Floor(from), last = Math.Min(source - 1, (int)Math.Ceiling(to) - 1);
-            var weights = new float[last - first + 1];
+            start[i] = first;
+            count[i] = last - first + 1;
+            offset[i] = weights.Count;
             for (int s = first; s <= last; s++)
-                weights[s - first] = (float)((Math.Min(to, s + 1) - Math.Max(from, s)) / (to - from));
-            taps[i] = (first, weights);
+                weights.Add((float)((Math.Min(to, s + 1) - Math.Max(from, s)) / (to - from)));
         }
-        return taps;
+        return new AreaTapTable(start, count, offset, weights.ToArray());
     }
 
     /// <summary>OpenCV's 8-bit vertical pass of two horizontally filtered rows (each scaled by 2048): its SIMD rounding.</summary>

@@ -70,7 +70,8 @@ public sealed class DetectionModel : IDisposable
         // Prefer the output named like a detector's ("output", "output0"); extra outputs are for debugging.
         _outputName = session.OutputMetadata.Keys.FirstOrDefault(k => k is "output" or "output0") ?? session.OutputMetadata.Keys.First();
 
-        names ??= ClassNames.ParseUltralyticsNames(metadata.GetValueOrDefault("names"));
+        // The file's own names (Ultralytics metadata) first, then names given beside it (a .names file), then COCO.
+        names = ClassNames.ParseUltralyticsNames(metadata.GetValueOrDefault("names")) ?? names;
         family ??= metadata.GetValueOrDefault(FamilyMetadataKey);
         // Learn the output shape by running once: dynamic exports only tell it at run time, and the first run
         // warms up ONNX Runtime so the first real request is not the slow one.
@@ -80,8 +81,10 @@ public sealed class DetectionModel : IDisposable
         Family = family ?? (Head is YoloxHead ? "yolox" : "ultralytics");
         Preprocess = PreprocessFor(Family);
         Names = ClassNames.Fit(names, Head.ClassCount);
-        logger.LogInformation("Loaded model {Model} ({Family}, {Layout}, input {Width}×{Height}, {Classes} classes) on {Provider}",
-            Name, Family, Head.Layout, InputWidth, InputHeight, Names.Count, ExecutionProvider);
+        Quantization = Lookout.Detection.Quantization.QuantizationFacts.Read(metadata);
+        logger.LogInformation("Loaded model {Model} ({Family}, {Layout}, input {Width}×{Height}, {Classes} classes, {Precision}) on {Provider}",
+            Name, Family, Head.Layout, InputWidth, InputHeight, Names.Count,
+            Quantization is null ? "float" : $"int8 from {Quantization.Source}", ExecutionProvider);
     }
 
     /// <summary>ONNX metadata key naming the family a model needs ("yolox", "ultralytics", "darknet"), for files loaded by path.</summary>
@@ -95,6 +98,9 @@ public sealed class DetectionModel : IDisposable
     public PreprocessSpec Preprocess { get; }
     public ModelHead Head { get; }
     public IReadOnlyList<string> Names { get; }
+
+    /// <summary>How the file was quantised, when <c>lookout models quantize</c> made it (null for a float model).</summary>
+    public Lookout.Detection.Quantization.QuantizationFacts? Quantization { get; }
 
     /// <summary>The session itself, for benchmarks that time a bare Run beside the whole pipeline.</summary>
     public InferenceSession Session => _session;

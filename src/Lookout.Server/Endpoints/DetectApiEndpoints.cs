@@ -63,7 +63,10 @@ public static class DetectApiEndpoints
     public sealed record BatchResponse(IReadOnlyList<object> Results);
 
     /// <summary>What a request asks of every image it carries.</summary>
-    private sealed record DetectSettings(string Model, DetectionOptions Options, bool Annotate, bool WantsJpeg);
+    private sealed record DetectSettings(ModelLease Lease, DetectionOptions Options, bool Annotate, bool WantsJpeg)
+    {
+        public string Model => Lease.Model.Name;
+    }
 
     private static async Task<IResult> DetectAsync(HttpContext context, DetectionService detection, IOptions<LookoutOptions> options)
     {
@@ -74,6 +77,8 @@ public static class DetectApiEndpoints
             var upload = await UploadReader.ReadImagesAsync(context.Request, ["image", "file"], batchPartName: "images", limits.MaxUploadBytes,
                 limits.MaxImagesPerRequest, allowRawBody: true, context.RequestAborted);
             var settings = await ReadSettingsAsync(context, detection, upload.Form, limits.MaxTilesPerRequest);
+            // The request keeps its model from reading its class names to its last image, even if the file is replaced meanwhile.
+            using var lease = settings.Lease;
             if (upload.IsBatch) return await DetectBatchAsync(context, detection, upload.Images, settings);
 
             var outcome = await DetectOneAsync(detection, upload.Images[0].Bytes, settings, deadline: null, context.RequestAborted);
@@ -94,7 +99,21 @@ public static class DetectApiEndpoints
     private static async Task<DetectSettings> ReadSettingsAsync(HttpContext context, DetectionService detection, IFormCollection form, int maxTiles)
     {
         var p = new RequestParameters(context.Request, form);
-        var model = await detection.GetModelAsync(p.String("model"), context.RequestAborted);
+        var lease = await detection.AcquireModelAsync(p.String("model"), context.RequestAborted);
+        try
+        {
+            return ReadSettings(p, context, lease, maxTiles);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    private static DetectSettings ReadSettings(RequestParameters p, HttpContext context, ModelLease lease, int maxTiles)
+    {
+        var model = lease.Model;
         bool wantsJpeg = context.Request.GetTypedHeaders().Accept is { Count: > 0 } accept
             && accept.Any(a => a.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase))
             && !accept.Any(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase));
@@ -114,14 +133,14 @@ public static class DetectApiEndpoints
             throw new ParameterException($"'classes': {ex.Message}");
         }
         detectionOptions = p.Tiling(detectionOptions, maxTiles);
-        return new DetectSettings(model.Name, detectionOptions, p.Bool("annotate", false) || wantsJpeg, wantsJpeg);
+        return new DetectSettings(lease, detectionOptions, p.Bool("annotate", false) || wantsJpeg, wantsJpeg);
     }
 
     /// <summary>The one path every image takes, alone or in a batch; <paramref name="deadline"/> null = a deadline of its own.</summary>
     private static Task<DetectionOutcome> DetectOneAsync(DetectionService detection, byte[] image, DetectSettings settings, CancellationToken? deadline, CancellationToken aborted)
     {
         var job = new DetectionJob(image, settings.Model, settings.Options, settings.Annotate);
-        return deadline is { } shared ? detection.DetectAsync(job, shared, aborted) : detection.DetectAsync(job, aborted);
+        return deadline is { } shared ? detection.DetectAsync(job, shared, aborted, settings.Lease) : detection.DetectAsync(job, aborted, settings.Lease);
     }
 
     private static DetectResponse ToResponse(DetectionOutcome outcome, bool annotate)
@@ -157,25 +176,83 @@ public static class DetectApiEndpoints
             }
         }));
         aborted.ThrowIfCancellationRequested();
+        context.Items[RequestLogging.BatchKey] = new RequestLogging.BatchSummary(settings.Model, items.Length,
+            items.Count(i => i is BatchItemError), items.OfType<DetectResponse>().Sum(r => r.Detections.Count));
         return new BufferedJson(new BatchResponse(items), 200);
     }
 
+    /// <summary>
+    /// One model. The first fields are the original listing's; then where it comes from ("catalogue" or "folder"),
+    /// its state (available, downloadable, downloading, missing, loading, loaded, error) and the exact error, the
+    /// published facts (input size, COCO val2017 AP, licence), its file size and where it is (a path, "cached", or
+    /// "download NN MB"), and a running download's progress.
+    /// </summary>
     public sealed record ModelEntry(string Name, string Family, string Description, bool IsDefault, bool Loaded, bool Available,
-        int? InputWidth, int? InputHeight, string? ExecutionProvider, IReadOnlyList<string>? Classes);
-    public sealed record ModelsResponse(string Default, IReadOnlyList<ModelEntry> Models);
-
-    private static IResult ListModels(ModelCatalog catalog, IOptions<LookoutOptions> options)
+        int? InputWidth, int? InputHeight, string? ExecutionProvider, IReadOnlyList<string>? Classes)
     {
-        var loaded = catalog.Loaded.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
-        var entries = catalog.Known.Select(info =>
+        public string Origin { get; init; } = "catalogue";
+        public string State { get; init; } = "available";
+        public string? Error { get; init; }
+        public int? InputSize { get; init; }
+        public double? CocoAp { get; init; }
+        public string? Licence { get; init; }
+        public long? FileSize { get; init; }
+        public string? Location { get; init; }
+        public string? Path { get; init; }
+        public DownloadEntry? Download { get; init; }
+        public int ActiveRequests { get; init; }
+    }
+
+    public sealed record DownloadEntry(long BytesReceived, long TotalBytes, double Percent, bool Running, string? Error);
+
+    public sealed record ModelsResponse(string Default, IReadOnlyList<ModelEntry> Models)
+    {
+        public int LoadedCount { get; init; }
+        public int MaxLoadedModels { get; init; }
+        public IReadOnlyList<string> ModelDirectories { get; init; } = [];
+    }
+
+    private static IResult ListModels(ModelRegistry registry, IOptions<LookoutOptions> options) =>
+        new BufferedJson(Listing(registry, options.Value.Model), 200);
+
+    public static ModelsResponse Listing(ModelRegistry registry, string defaultModel)
+    {
+        var store = registry.Catalog.Assets;
+        var entries = registry.List().Select(status =>
         {
-            loaded.TryGetValue(info.Name, out var model);
-            bool available = model is not null || info.Files.Values.All(f => catalog.Assets.TryFindLocal(f) is not null);
-            return new ModelEntry(info.Name, info.Family, info.Description,
-                string.Equals(info.Name, options.Value.Model, StringComparison.OrdinalIgnoreCase), model is not null, available,
-                model?.InputWidth, model?.InputHeight, model?.ExecutionProvider, model?.Names);
+            var model = status.Model;
+            bool isDefault = string.Equals(status.Name, defaultModel, StringComparison.OrdinalIgnoreCase);
+            var state = status.State.ToString().ToLowerInvariant();
+            if (status.Catalogue is { } info)
+            {
+                var files = info.Files.Values.Distinct().Select(f => (Asset: store.Manifest.FindAsset(f)!, Local: store.TryFindLocal(f))).ToArray();
+                var main = files[0].Local;
+                long missing = files.Where(f => f.Local is null).Sum(f => f.Asset.Size);
+                string location = missing > 0
+                    ? (store.AllowDownload ? $"download {Math.Max(1, (long)Math.Round(missing / 1e6))} MB" : "missing (downloads are off)")
+                    : main!.Source == AssetSource.UserCache ? "cached" : main.Path;
+                return new ModelEntry(info.Name, info.Family, info.Description, isDefault, model is not null, missing == 0 || model is not null,
+                    model?.InputWidth ?? info.InputSize, model?.InputHeight ?? info.InputSize, model?.ExecutionProvider, model?.Names)
+                {
+                    Origin = "catalogue", State = state, Error = status.Error, InputSize = info.InputSize, CocoAp = info.CocoAp,
+                    Licence = store.Manifest.LicenceOf(info), FileSize = store.Manifest.TotalSize(info), Location = location,
+                    Path = main?.Path, ActiveRequests = status.ActiveRequests,
+                    Download = status.Download is { } d ? new DownloadEntry(d.BytesReceived, d.TotalBytes, d.Percent, d.Running, d.Error) : null,
+                };
+            }
+            var file = status.File!;
+            return new ModelEntry(status.Name, model?.Family ?? (file.Kind == "darknet" ? "darknet" : "onnx"),
+                $"Models folder: {System.IO.Path.GetFileName(file.Path)}", isDefault, model is not null, status.CanAnswer,
+                model?.InputWidth, model?.InputHeight, model?.ExecutionProvider, model?.Names)
+            {
+                Origin = "folder", State = state, Error = status.Error, InputSize = model?.InputWidth, FileSize = file.Size,
+                Location = file.Path, Path = file.Path, ActiveRequests = status.ActiveRequests,
+            };
         }).ToArray();
-        return new BufferedJson(new ModelsResponse(options.Value.Model, entries), 200);
+        return new ModelsResponse(defaultModel, entries)
+        {
+            LoadedCount = registry.LoadedCount, MaxLoadedModels = registry.MaxLoadedModels, ModelDirectories = registry.Directories,
+        };
     }
 
     public sealed record ExampleEntry(string Name, string Url);

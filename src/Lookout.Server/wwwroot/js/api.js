@@ -1,4 +1,4 @@
-// Talking to the Lookout server: /api/v1/config, /api/v1/detect, /status_check.
+// Talking to the Lookout server: /api/v1/config, /api/v1/models, /api/v1/detect, /status_check.
 // Every failure becomes a DetectError with a message written for people, not for developers.
 
 export const REQUEST_TIMEOUT_MS = 25_000; // the original page waited 25 s too
@@ -14,7 +14,7 @@ export const DEFAULT_CONFIG = Object.freeze({
 
 export class DetectError extends Error {
   /**
-   * @param {string} kind  too-large | not-image | bad-request | busy | timeout | network | server | aborted
+   * @param {string} kind  too-large | not-image | bad-request | unknown-model | busy | timeout | network | server | aborted
    * @param {string} message  plain words, shown in the page
    * @param {object} [extra]  status, detail, retryAfterSeconds
    */
@@ -44,6 +44,45 @@ export async function fetchConfig() {
   }
 }
 
+/**
+ * The models this server can answer with now (GET /api/v1/models): catalogue models whose files are here and
+ * models from its models folders; ones still to be downloaded or broken are left out.
+ * @returns {Promise<{default: string, models: {name: string, family: string, width: number|null, height: number|null, isDefault: boolean}[]}>}
+ */
+export async function fetchModels() {
+  try {
+    const res = await fetchWithTimeout('/api/v1/models', { headers: { Accept: 'application/json' } }, 5000);
+    if (!res.ok) return { default: '', models: [] };
+    const body = await res.json();
+    const list = Array.isArray(body?.models) ? body.models : [];
+    return {
+      default: typeof body.default === 'string' ? body.default : '',
+      models: list.filter(canAnswer).map((m) => {
+        const [width, height] = inputSize(m);
+        return { name: m.name, family: typeof m.family === 'string' ? m.family : '', width, height, isDefault: m.is_default === true };
+      }),
+    };
+  } catch {
+    return { default: '', models: [] };
+  }
+}
+
+function canAnswer(m) {
+  if (!m || typeof m.name !== 'string' || !m.name) return false;
+  // Servers with a models folder report a state; older ones only whether the files are here.
+  if (typeof m.state === 'string') return ['available', 'loading', 'loaded'].includes(m.state);
+  return m.available === true;
+}
+
+/** [width, height] from input_width/input_height, else input_size (a number or [w, h]); nulls when unknown. */
+function inputSize(m) {
+  const ok = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  if (ok(m.input_width) && ok(m.input_height)) return [m.input_width, m.input_height];
+  if (ok(m.input_size)) return [m.input_size, m.input_size];
+  if (Array.isArray(m.input_size) && m.input_size.length === 2 && m.input_size.every(ok)) return [m.input_size[0], m.input_size[1]];
+  return [null, null];
+}
+
 /** True when GET /status_check answers 2xx within timeoutMs. */
 export async function checkStatus(timeoutMs = 1500) {
   try {
@@ -57,7 +96,7 @@ export async function checkStatus(timeoutMs = 1500) {
 /**
  * POST the JPEG to /api/v1/detect and return the parsed JSON.
  * @param {Blob} jpeg
- * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, tile?:string, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
+ * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, tile?:string, model?:string, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
  */
 export async function detect(jpeg, opts = {}) {
   const form = new FormData();
@@ -103,6 +142,8 @@ async function postDetect(form, opts) {
     annotate: String(Boolean(opts.annotate)),
   });
   if (opts.tile) params.set('tile', opts.tile);
+  // No model named: the server's default answers.
+  if (opts.model) params.set('model', opts.model);
 
   const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const controller = new AbortController();
@@ -148,6 +189,11 @@ async function errorFromResponse(res, maxUploadBytes) {
 function problemToError(status, problem, retryAfterHeader, maxUploadBytes) {
   const detail = typeof problem.detail === 'string' ? problem.detail : '';
   const extra = { status, detail };
+  // A model removed from the server's folder, or a stale choice remembered by this browser.
+  if (status === 404 || (status === 400 && /model/i.test(problem.title || ''))) {
+    return new DetectError('unknown-model',
+      `This server does not have that model (any more). Pick another one in the Model list.${detail ? ` (${detail})` : ''}`, extra);
+  }
   switch (status) {
     case 413: {
       const limit = maxUploadBytes ? ` (the limit is ${formatBytes(maxUploadBytes)})` : '';

@@ -1,5 +1,5 @@
 // Lookout web page: upload / drop / paste a photo, see the objects, filter them, download results.
-import { fetchConfig, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
+import { fetchConfig, fetchModels, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
 import { drawDetections, colorFor, hitTest, tagText, objectListItem } from './draw.js';
 import { toUprightJpeg, canvasToBlob, saveBlob } from './image.js';
 import { createLive } from './live.js';
@@ -34,14 +34,22 @@ const el = {
   objectsCount: $('objects-count'),
   objectsEmpty: $('objects-empty'),
   timings: $('timings'),
+  modelSelect: $('model-select'),
+  answeredBy: $('answered-by'),
   examples: [...document.querySelectorAll('[data-example]')],
 };
 
 /** The confidence the page asks the server for; the slider filters above it without re-uploading. */
 const REQUEST_CONF = 0.05;
 
+/** Where the browser remembers the model picked (a name, never a path). */
+const MODEL_STORAGE_KEY = 'lookout.model';
+
 const state = {
   config: { ...DEFAULT_CONFIG },
+  models: [],           // what GET /api/v1/models offers: {name, family, width, height, isDefault}
+  model: '',            // the model picked; '' = the server's default
+  lastUpload: null,     // { file, name } of the photo on screen, to run again when the model changes
   lastResult: null,     // the server's JSON for the photo on screen
   photo: null,          // { canvas, url, name } the upright image that was uploaded
   lastInput: null,      // { file, name } of that photo, to run it again when the tile switch changes
@@ -184,6 +192,22 @@ function renderTimings(res, roundTripMs) {
   }
 }
 
+function findModel(name) {
+  return state.models.find((m) => m.name.toLowerCase() === String(name ?? '').toLowerCase());
+}
+
+/** "yolox-nano (416 × 416)": the model that answered, with its input size when the list knows it. */
+function renderAnsweredBy(res) {
+  if (!res?.model) {
+    el.answeredBy.textContent = '—';
+    delete el.answeredBy.dataset.model;
+    return;
+  }
+  const info = findModel(res.model);
+  el.answeredBy.textContent = info?.width ? `${res.model} (${info.width} × ${info.height})` : res.model;
+  el.answeredBy.dataset.model = res.model;
+}
+
 function renderAll() {
   renderClassFilter();
   renderObjectsList();
@@ -255,6 +279,7 @@ async function runDetection(file, name) {
   state.lastInput = { file, name };
   clearError();
   gallery.clear();
+  state.lastUpload = { file, name };
   state.controller?.abort();
   const id = ++state.requestId;
   const controller = new AbortController();
@@ -281,6 +306,7 @@ async function runDetection(file, name) {
   state.excluded.clear();
   renderAll();
   renderTimings(null);
+  renderAnsweredBy(null);
   showPhoto(url);
   el.reset.disabled = false;
   el.downloadJpeg.disabled = true;
@@ -291,6 +317,7 @@ async function runDetection(file, name) {
     const res = await detect(prepared.blob, {
       conf: REQUEST_CONF,
       tile: el.tileToggle?.checked ? 'auto' : undefined,
+      model: state.model,
       signal: controller.signal,
       maxUploadBytes: state.config.max_upload_bytes,
       // Wait as long as the server's own deadline, plus time for the upload; the original waited 25 s.
@@ -301,13 +328,17 @@ async function runDetection(file, name) {
     res.detections.sort((a, b) => b.score - a.score);
     state.lastResult = res;
     renderTimings(res, roundTrip);
+    renderAnsweredBy(res);
     renderAll();
+    // A folder model's input size is known once it has loaded: fetch the list again to show it.
+    if (!findModel(res.model)?.width) loadModels().then(() => renderAnsweredBy(state.lastResult));
     el.downloadJpeg.disabled = false;
     el.downloadJson.disabled = false;
     el.dropzone.dataset.result = 'ready';
   } catch (err) {
     if (id !== state.requestId || err.kind === 'aborted') return;
     showError(err.message);
+    if (err.kind === 'unknown-model') loadModels();
     // No result to show for this photo: go back to the start, keeping the message.
     resetView();
     el.dropzone.dataset.result = 'error';
@@ -371,6 +402,8 @@ function filterableDetections() {
 const gallery = createGallery({
   getConfig: () => state.config,
   requestConf: REQUEST_CONF,
+  // The gallery's photos go to the model picked and with the tile switch, like a single photo.
+  getModel: () => state.model,
   getTile: () => (el.tileToggle?.checked ? 'auto' : undefined),
   passesFilter: (d) => passesFilter(d),
   onOpen: (item) => openGalleryPhoto(item),
@@ -457,6 +490,7 @@ function selectTab(tab) {
 
 const live_ = createLive({
   getFilter: () => passesFilter,
+  getModel: () => state.model,
   showError: (m) => showError(m, 'live'),
   clearError: () => clearError('live'),
 });
@@ -588,6 +622,61 @@ function wire() {
   }
 }
 
+// ---------------------------------------------------------------- model picker
+
+function storedModel() {
+  try { return localStorage.getItem(MODEL_STORAGE_KEY) || ''; } catch { return ''; }
+}
+
+function storeModel(name) {
+  try {
+    if (name) localStorage.setItem(MODEL_STORAGE_KEY, name);
+    else localStorage.removeItem(MODEL_STORAGE_KEY);
+  } catch { /* storage off (private mode): the choice lasts until the page is closed */ }
+}
+
+function modelLabel(m) {
+  const size = m.width ? ` — ${m.width === m.height ? m.width : `${m.width} × ${m.height}`} px` : '';
+  return `${m.name}${size}${m.isDefault ? ' (default)' : ''}`;
+}
+
+/** Fills the picker from the server's list; a remembered model the server no longer has falls back to the default. */
+async function loadModels() {
+  const { models } = await fetchModels();
+  state.models = models;
+  const wanted = storedModel();
+  const match = models.find((m) => m.name.toLowerCase() === wanted.toLowerCase());
+  state.model = match ? match.name : '';
+  if (wanted && !match) storeModel('');
+
+  const select = el.modelSelect;
+  select.replaceChildren();
+  const auto = document.createElement('option');
+  auto.value = '';
+  const def = models.find((m) => m.isDefault);
+  auto.textContent = def ? `Server default (${def.name})` : 'Server default';
+  select.append(auto);
+  for (const m of models) {
+    const option = document.createElement('option');
+    option.value = m.name;
+    option.textContent = modelLabel(m);
+    option.dataset.family = m.family;
+    select.append(option);
+  }
+  select.value = state.model;
+  select.disabled = models.length === 0;
+  select.dataset.ready = 'true';
+}
+
+function wireModelPicker() {
+  el.modelSelect.addEventListener('change', () => {
+    state.model = el.modelSelect.value;
+    storeModel(state.model);
+    // The photo on screen is run again, so the answer always matches the model shown.
+    if (state.lastUpload && !state.controller) runDetection(state.lastUpload.file, state.lastUpload.name);
+  });
+}
+
 // ---------------------------------------------------------------- test hook
 
 window.lookout = {
@@ -595,6 +684,7 @@ window.lookout = {
   /** The detections currently drawn on #overlay after the slider and class filter. */
   visibleDetections: () => visibleDetections().map((d) => ({ ...d, box: { ...d.box } })),
   get config() { return state.config; },
+  get model() { return state.model; },
   live: live_.hook,
   gallery: gallery.hook,
 };
@@ -602,7 +692,9 @@ window.lookout = {
 async function init() {
   setConf(state.conf);
   wire();
+  wireModelPicker();
   pollStatus();
+  await loadModels();
   state.config = await fetchConfig();
   setConf(state.config.default_conf);
   renderAll();

@@ -96,6 +96,7 @@ export function createGallery(host) {
     try {
       answers = await detectMany(ready.map((item) => ({ blob: item.blob, name: item.name })), {
         conf: host.requestConf,
+        model: host.getModel?.(),
         tile: host.getTile?.(),
         signal,
         maxUploadBytes: config.max_upload_bytes,
