@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the evaluation figures of README.md and docs/evaluation.md: one `lookout eval --report` comparing the
-# models that run from ../shared (YOLOX-Nano, both Yolo-Fastest, Ultralytics YOLOv8n by path) on the COCO val2017
+# models that run from ../shared (YOLOX-Nano, both Yolo-Fastest, Ultralytics YOLOv8n fp32 and dynamic INT8 by path) on the COCO val2017
 # dev set, then copies YOLOX-Nano's F1 curve and confusion matrix and the comparison chart into docs/images/.
 # The whole report stays in artifacts/eval-report/ (open its index.html); the comparison table is printed.
 set -euo pipefail
@@ -9,7 +9,8 @@ root=$(pwd)
 shared="$root/../shared"
 data="$shared/data/coco-val2017-dev"
 yolov8n="$shared/models/ultralytics/yolov8n_fp32.onnx"
-for needed in "$data/images" "$data/instances_val2017_dev.json" "$shared/models/yolox_nano.onnx" "$shared/models/darknet" "$yolov8n"; do
+yolov8n_int8="$shared/models/ultralytics/yolov8n_dynamic_int8.onnx"
+for needed in "$data/images" "$data/instances_val2017_dev.json" "$shared/models/yolox_nano.onnx" "$shared/models/darknet" "$yolov8n" "$yolov8n_int8"; do
   [ -e "$needed" ] || { echo "missing: $needed (the shared assets, see ../shared/ASSETS.md)" >&2; exit 1; }
 done
 
@@ -19,7 +20,7 @@ dotnet build src/Lookout.Cli -c Release -nologo -v quiet
 report="$root/artifacts/eval-report"
 rm -rf "$report"
 dotnet src/Lookout.Cli/bin/Release/net10.0/lookout.dll eval --offline --no-progress \
-  --model yolox-nano --model yolo-fastest-1.1 --model yolo-fastest-1.1-xl --model "$yolov8n" \
+  --model yolox-nano --model yolo-fastest-1.1 --model yolo-fastest-1.1-xl --model "$yolov8n" --model "$yolov8n_int8" \
   --images "$data/images" --coco-json "$data/instances_val2017_dev.json" --report "$report"
 
 mkdir -p docs/images

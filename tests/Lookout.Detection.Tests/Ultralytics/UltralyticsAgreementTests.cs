@@ -1,7 +1,9 @@
+using Google.Protobuf;
 using Lookout.Detection.Imaging;
 using Lookout.Detection.Models;
 using Lookout.Detection.Tests.Support;
 using Microsoft.ML.OnnxRuntime;
+using Onnx;
 using Xunit.Abstractions;
 
 namespace Lookout.Detection.Tests.Ultralytics;
@@ -70,6 +72,20 @@ public sealed class UltralyticsAgreementTests(UltralyticsModelsFixture models, I
             Assert.Contains($"{i}: '{model.Names[i]}'", metadata["names"], StringComparison.Ordinal);
         Assert.Equal(["person", "bicycle", "car"], model.Names.Take(3));
         Assert.Equal("toothbrush", model.Names[79]);
+    }
+
+    [Fact]
+    public void Class_names_are_read_from_the_metadata_not_assumed_to_be_coco()
+    {
+        // The same export with its "names" metadata rewritten: the answer must carry the file's names.
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(UltralyticsModelsFixture.PathOf("yolov8n_fp32.onnx")));
+        proto.MetadataProps.Single(p => p.Key == "names").Value =
+            "{" + string.Join(", ", Enumerable.Range(0, 80).Select(i => $"{i}: 'thing {i}'")) + "}";
+        using var renamed = DetectionModel.Load("renamed", null, proto.ToByteArray(), new InferenceSettings { IntraOpThreads = 1 });
+
+        Assert.Equal("thing 16", renamed.Names[16]);
+        var best = new Detector(renamed).Detect(File.ReadAllBytes(TestAssets.PathOf("dog.jpg"))).Detections[0];
+        Assert.Equal((16, "thing 16"), (best.ClassId, best.Label));
     }
 
     public static TheoryData<string, string> EveryModelAndImage()
