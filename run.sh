@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and starts Lookout on a fresh Debian/Ubuntu machine: installs the .NET 10 SDK if missing (into
 # ~/.dotnet), a bold sans font if missing, builds, fetches the model (verified by size and SHA-256) and serves
-# on port 5000. Extra arguments go to `lookout serve` (e.g. --port 8080, --cert … --key …, --model …).
+# on port 5000, with a models folder in the user's data folder. Extra arguments go to `lookout serve` (e.g.
+# --port 8080, --cert … --key …, --model …, --model-dir DIR).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -22,5 +23,14 @@ if [ -d "$root/../shared/models" ]; then
   export LOOKOUT_ASSET_DIRS="${LOOKOUT_ASSET_DIRS:+$LOOKOUT_ASSET_DIRS:}$root/../shared/models:$root/../shared/models/darknet:$root/../shared/images"
 fi
 
-dotnet publish src/Lookout.Cli -c Release -o "$root/artifacts/lookout" -nologo -v quiet
-exec dotnet "$root/artifacts/lookout/lookout.dll" serve "$@"
+# The models folder: every NAME.onnx (or Darknet NAME.cfg + NAME.weights) put here is served as the model NAME,
+# picked up while Lookout runs. A user data folder by default; LOOKOUT_MODELS_DIR moves it, and further
+# --model-dir arguments add folders.
+models_dir="${LOOKOUT_MODELS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/lookout/models}"
+mkdir -p "$models_dir"
+echo "Models folder: $models_dir (copy NAME.onnx there to serve the model NAME)" >&2
+
+# For this machine's architecture only (linux-x64 or linux-arm64): without -r every platform's natives are copied.
+rid=$(lookout_rid)
+dotnet publish src/Lookout.Cli -c Release -r "$rid" --self-contained false -o "$root/artifacts/lookout" -nologo -v quiet
+exec dotnet "$root/artifacts/lookout/lookout.dll" serve --model-dir "$models_dir" "$@"

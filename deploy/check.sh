@@ -114,7 +114,7 @@ for raw in open("deploy/Dockerfile"):
     if not cur and (not s.strip() or s.lstrip().startswith("#")): continue
     if s.endswith("\\"): cur += s[:-1] + " "; continue
     lines.append((cur + s).strip()); cur = ""
-stages, final = [], {}
+stages, final, froms, runs = [], {}, [], []
 ignore = [l.strip() for l in open(".dockerignore") if l.strip() and not l.startswith("#")]
 import fnmatch, os
 def ignored(p):
@@ -124,9 +124,10 @@ for l in lines:
     op, _, rest = l.partition(" ")
     if op.upper() not in known or op != op.upper(): fail(f"Dockerfile: unknown or lower-case instruction {op!r}")
     if op == "FROM":
-        m = re.fullmatch(r"(\S+)(?: AS (\S+))?", rest) or fail(f"Dockerfile: bad FROM {rest}")
-        stages.append(m.group(2)); final = {"image": m.group(1)}
+        m = re.fullmatch(r"(?:--platform=\S+ )?(\S+)(?: AS (\S+))?", rest) or fail(f"Dockerfile: bad FROM {rest}")
+        stages.append(m.group(2)); final = {"image": m.group(1)}; froms.append(m.group(1))
     final.setdefault(op, []).append(rest)
+    if op == "RUN": runs.append(rest)
     if op == "COPY":
         args = rest.split()
         frm = [a for a in args if a.startswith("--from=")]
@@ -138,7 +139,11 @@ for l in lines:
                 if not os.path.exists(src.rstrip("/")): fail(f"Dockerfile: COPY source {src} does not exist")
                 if ignored(src.rstrip("/")): fail(f"Dockerfile: COPY source {src} is excluded by .dockerignore")
 if not final["image"].startswith("mcr.microsoft.com/dotnet/aspnet:10.0"): fail("final stage must run on aspnet:10.0")
-if not any(i.startswith("mcr.microsoft.com/dotnet/sdk:10.0") for i in [l.split()[1] for l in lines if l.startswith("FROM")]): fail("no sdk:10.0 build stage")
+if not any(i.startswith("mcr.microsoft.com/dotnet/sdk:10.0") for i in froms): fail("no sdk:10.0 build stage")
+# Without a runtime identifier on restore and publish, the image ships every platform's natives (685 MB, not 49).
+for verb in ("restore", "publish"):
+    cmd = [r for r in runs if f"dotnet {verb}" in r]
+    if not cmd or not re.search(r"dotnet " + verb + r"\b[^&]*\s-r\s", cmd[0]): fail(f"Dockerfile: dotnet {verb} without -r <runtime identifier>")
 if not final.get("USER") or final["USER"][-1] in ("root", "0"): fail("final stage must switch to a non-root USER")
 if "/healthz" not in " ".join(final.get("HEALTHCHECK", [])): fail("HEALTHCHECK must probe /healthz")
 if "5000" not in final.get("EXPOSE", []): fail("EXPOSE 5000 missing")

@@ -55,3 +55,13 @@ lookout_ensure_dotnet() {
   bash /tmp/dotnet-install.sh --channel 10.0 --install-dir "$HOME/.dotnet"
   export PATH="$HOME/.dotnet:$PATH"
 }
+
+# The .NET runtime identifier of this machine, for `dotnet publish -r`: only its ONNX Runtime and SkiaSharp
+# natives are then published. Lookout ships for linux-x64 and linux-arm64 (e.g. Raspberry Pi 4/5, 64-bit OS).
+lookout_rid() {
+  case "$(uname -m)" in
+    x86_64|amd64) echo linux-x64 ;;
+    aarch64|arm64) echo linux-arm64 ;;
+    *) echo "Unsupported architecture $(uname -m): Lookout runs on linux-x64 and linux-arm64 (a 64-bit OS; a 32-bit Raspberry Pi OS is not supported)." >&2; return 1 ;;
+  esac
+}

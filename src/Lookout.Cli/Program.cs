@@ -38,8 +38,9 @@ public static class Program
             config.SetExceptionHandler((ex, _) => HandleException(env, ex));
 
             config.AddCommand<DetectCommand>("detect")
-                .WithDescription("Detect objects in images: files, folders and globs. Writes a summary table, and optionally annotated JPEGs, JSON, JSONL or CSV.")
+                .WithDescription("Detect objects in images and videos: files, folders and globs. Writes a summary table, and optionally annotated JPEGs (videos: H.264 MP4s), JSON, JSONL or CSV. Videos need ffmpeg.")
                 .WithExample("detect", "photos/", "--out", "annotated/")
+                .WithExample("detect", "clip.mp4", "--vid-stride", "2", "--out", "annotated/")
                 .WithExample("detect", "dog.jpg", "--classes", "dog,car", "--json")
                 .WithExample("detect", "'photos/**/*.png'", "--csv", "-o", "detections.csv");
 

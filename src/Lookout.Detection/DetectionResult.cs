@@ -25,6 +25,12 @@ public sealed record Detection(int ClassId, string Label, float Score, BoundingB
 public sealed record StageTimings(double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs)
 {
     public double TotalMs => DecodeMs + PreprocessMs + InferenceMs + PostprocessMs;
+
+    /// <summary>
+    /// Model passes when tiling was asked for (the whole image plus each tile; preprocess and inference are their
+    /// sums, postprocess includes the merge); null for an ordinary one-pass request.
+    /// </summary>
+    public int? Passes { get; init; }
 }
 
 /// <summary>

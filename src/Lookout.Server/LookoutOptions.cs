@@ -16,6 +16,16 @@ public sealed class LookoutOptions
     public string? CacheDirectory { get; set; }
     public bool AllowDownload { get; set; } = true;
 
+    /// <summary>
+    /// Models folders (environment LOOKOUT__MODELDIRECTORIES__0, flag --model-dir): every NAME.onnx and Darknet
+    /// NAME.cfg + NAME.weights there is served as the model NAME, and changes are picked up while the service runs.
+    /// A folder that does not exist yet is watched for when it appears.
+    /// </summary>
+    public List<string> ModelDirectories { get; set; } = [];
+
+    /// <summary>Models kept loaded at once; using one more unloads the least recently used idle one.</summary>
+    [Range(1, 256)] public int MaxLoadedModels { get; set; } = 4;
+
     [RegularExpression("^(cpu|cuda)$", ErrorMessage = "ExecutionProvider must be 'cpu' or 'cuda'.")]
     public string ExecutionProvider { get; set; } = "cpu";
 
@@ -48,6 +58,12 @@ public sealed class LimitOptions
     /// <summary>Largest accepted image upload; larger bodies get 413 before they are read.</summary>
     [Range(1024, 1L << 31)] public long MaxUploadBytes { get; set; } = DecodeLimits.DefaultMaxBytes;
 
+    /// <summary>
+    /// Images one POST /api/v1/detect may carry. MaxUploadBytes bounds the whole request, all its images together,
+    /// and each image still takes its own place in the inference queue.
+    /// </summary>
+    [Range(1, 256)] public int MaxImagesPerRequest { get; set; } = 16;
+
     /// <summary>Largest accepted image by declared pixel count, checked from the header before decoding.</summary>
     [Range(1, 1L << 34)] public long MaxPixels { get; set; } = DecodeLimits.DefaultMaxPixels;
 
@@ -59,6 +75,13 @@ public sealed class LimitOptions
     /// ~30 ms an image that queue drains in about half a second, so bursts wait briefly and floods are refused.
     /// </summary>
     [Range(-1, 100_000)] public int QueueLength { get; set; } = -1;
+
+    /// <summary>
+    /// Most tiles one request may run besides the whole image (sliced inference, <c>tile=auto</c> or <c>RxC</c>):
+    /// each tile is a full model pass, so this keeps one request from taking the server. <c>auto</c> coarsens its
+    /// grid to fit; a larger fixed grid is refused with 400.
+    /// </summary>
+    [Range(1, 256)] public int MaxTilesPerRequest { get; set; } = Lookout.Detection.DetectionOptions.DefaultMaxTiles;
 
     /// <summary>Per-request deadline, queueing included (the original page gave up after 25 s).</summary>
     [Range(0.1, 3600)] public double RequestTimeoutSeconds { get; set; } = 25;

@@ -6,6 +6,7 @@ using Lookout.Server.Endpoints;
 using Lookout.Server.Services;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -28,6 +29,7 @@ public static class LookoutServer
         ["--queue"] = "Lookout:Limits:QueueLength",
         ["--timeout"] = "Lookout:Limits:RequestTimeoutSeconds",
         ["--max-upload-bytes"] = "Lookout:Limits:MaxUploadBytes",
+        ["--max-images"] = "Lookout:Limits:MaxImagesPerRequest",
         ["--cert"] = "Lookout:Https:CertificatePath",
         ["--key"] = "Lookout:Https:KeyPath",
         ["--https-port"] = "Lookout:Https:Port",
@@ -40,6 +42,7 @@ public static class LookoutServer
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         MallocArenas.Limit();
+        args = ExpandRepeatedSwitches(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
@@ -62,8 +65,11 @@ public static class LookoutServer
         builder.Services.AddSingleton<DetectionService>();
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddHostedService<ModelWarmup>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<DefaultModelHealthCheck>("default-model", tags: [OperationsEndpoints.ReadyTag])
+            .AddCheck<ModelsHealthCheck>("models", tags: [OperationsEndpoints.ReadyTag]);
         builder.Services.AddSingleton<ApiKeyFilter>();
-        builder.Services.Configure<FormOptions>(f => UploadReader.Configure(f, options.Limits.MaxUploadBytes));
+        builder.Services.Configure<FormOptions>(f => UploadReader.Configure(f, options.Limits.MaxUploadBytes, options.Limits.MaxImagesPerRequest));
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.Limits.RequestTimeoutSeconds + 5));
         builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
         {
@@ -98,6 +104,7 @@ public static class LookoutServer
         if (options.Https.Enabled && options.Https.RedirectHttpPort is not null) app.UseHttpsRedirection();
         app.UseCors();
         app.UseHttpMetrics();
+        app.UseModelMetrics();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         // Route only after the static files: otherwise the implicit routing at the start of the pipeline
@@ -121,12 +128,15 @@ public static class LookoutServer
 
         // A missing font would draw empty tags: fail now, not at the first request.
         app.Services.GetRequiredService<AnnotationRenderer>();
+        // The models folders are scanned and watched from start-up, not from the first request.
+        app.Services.GetRequiredService<ModelRegistry>();
         return app;
     }
 
     private static void AddEngine(IServiceCollection services)
     {
-        services.AddSingleton(sp =>
+        // TryAdd: a host (or a test with a stand-in manifest and download address) may supply its own store.
+        services.TryAddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
             var store = AssetStoreOptions.FromEnvironment();
@@ -151,6 +161,21 @@ public static class LookoutServer
                 // The lone-request session spins for latency; the concurrent one never does (see InferenceSettings).
                 AllowSpinning = true,
             }, sp.GetRequiredService<ILoggerFactory>());
+        });
+        services.AddSingleton(sp => new ModelDownloads(sp.GetRequiredService<AssetStore>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Lookout.Models")));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LookoutOptions>>().Value;
+            var registry = new ModelRegistry(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<ModelDownloads>(),
+                new ModelRegistryOptions
+                {
+                    Directories = [.. o.ModelDirectories.Select(Path.GetFullPath)],
+                    MaxLoadedModels = o.MaxLoadedModels,
+                    AfterUnload = MallocArenas.Trim,
+                },
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Lookout.Models"));
+            registry.Start();
+            return registry;
         });
         services.AddSingleton(sp =>
         {
@@ -192,6 +217,23 @@ public static class LookoutServer
             var port = builder.Configuration["Lookout:Port"] ?? "5000";
             builder.WebHost.UseUrls($"http://{host}:{port}");
         }
+    }
+
+    /// <summary>
+    /// <c>--model-dir PATH</c> may be given several times; a switch mapping names one key, so each occurrence becomes
+    /// <c>--Lookout:ModelDirectories:N=PATH</c> in order.
+    /// </summary>
+    public static string[] ExpandRepeatedSwitches(string[] args)
+    {
+        var result = new List<string>();
+        int index = 0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--model-dir" && i + 1 < args.Length) result.Add($"--Lookout:ModelDirectories:{index++}={args[++i]}");
+            else if (args[i].StartsWith("--model-dir=", StringComparison.Ordinal)) result.Add($"--Lookout:ModelDirectories:{index++}={args[i]["--model-dir=".Length..]}");
+            else result.Add(args[i]);
+        }
+        return [.. result];
     }
 
     /// <summary>The original read its certificate from FLASK_RUN_CERT / FLASK_RUN_KEY; honour them when Lookout's own are unset.</summary>

@@ -129,41 +129,4 @@ public sealed class AssetStoreTests : IDisposable
     }
 
     public void Dispose() => _root.Delete(true);
-
-    /// <summary>Serves one body (or 404 when null) on a free 127.0.0.1 port.</summary>
-    private sealed class LoopbackFileServer : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private int _requests;
-
-        public LoopbackFileServer(byte[]? body)
-        {
-            var port = Loopback.FreePort();
-            Url = $"http://127.0.0.1:{port}/labels.txt";
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _ = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext context;
-                    try { context = await _listener.GetContextAsync(); } catch (Exception) { return; }
-                    Interlocked.Increment(ref _requests);
-                    if (body is null) context.Response.StatusCode = 404;
-                    else
-                    {
-                        context.Response.ContentLength64 = body.Length;
-                        await context.Response.OutputStream.WriteAsync(body);
-                    }
-                    context.Response.Close();
-                }
-            });
-        }
-
-        public string Url { get; }
-        public int Requests => Volatile.Read(ref _requests);
-
-        public void Dispose() => _listener.Close();
-
-    }
 }

@@ -128,14 +128,21 @@ public sealed class DetectApiTests(DefaultServerFixture fixture)
     }
 
     [Fact]
-    public async Task Duplicate_image_parts_are_400()
+    public async Task Repeated_image_parts_answer_one_result_each_and_the_seed_route_refuses_them()
     {
         var form = LookoutTestServer.Form("image", TestAssets.Bytes("dog.jpg"));
         var second = new ByteArrayContent(TestAssets.Bytes("dog.jpg"));
         second.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
         form.Add(second, "image", "again.jpg");
-        var (status, _, _) = await Post("/api/v1/detect", form);
-        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var (status, json, _) = await Post("/api/v1/detect", form);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, json.GetProperty("results").GetArrayLength());
+
+        var seed = LookoutTestServer.Form("file", TestAssets.Bytes("dog.jpg"));
+        var again = new ByteArrayContent(TestAssets.Bytes("dog.jpg"));
+        again.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        seed.Add(again, "file", "again.jpg");
+        Assert.Equal(HttpStatusCode.BadRequest, (await Client.PostAsync("/", seed)).StatusCode);
     }
 
     [Fact]

@@ -39,6 +39,25 @@ public sealed class OperationalBehaviourTests
     }
 
     [Fact]
+    public async Task A_batch_logs_one_line_with_its_image_failure_and_object_counts_and_no_file_names()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await LookoutTestServer.StartAsync(configure: b => { b.Logging.SetMinimumLevel(LogLevel.Trace); b.Logging.AddProvider(logs); });
+        var dog = TestAssets.Bytes("dog.jpg");
+        var form = Batch.Form([("images", "holiday-secret-name.jpg", dog), ("images", "notes.txt", "text"u8.ToArray())], ("conf", "0.5"));
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/api/v1/detect", form)).StatusCode);
+
+        // The middleware writes its line once the response is out, so it may land just after the client has it.
+        bool IsBatchLine(CapturingLoggerProvider.Line l) => l.Category.EndsWith("RequestLogging") && l.Message.Contains("images=");
+        await BatchLimitTests.WaitFor(() => logs.Lines.Any(IsBatchLine), "the batch's log line", 5);
+        var line = Assert.Single(logs.Lines, IsBatchLine);
+        Assert.Equal(2, line.Values["Images"]);
+        Assert.Equal(1, line.Values["Failed"]);
+        Assert.Equal(3, line.Values["Objects"]);   // dog, bicycle, car
+        Assert.DoesNotContain(logs.Lines, l => l.Message.Contains("holiday-secret-name"));
+    }
+
+    [Fact]
     public async Task Shutdown_finishes_the_requests_already_in_flight()
     {
         await using var server = await LookoutTestServer.StartAsync(new Dictionary<string, string?> { ["Lookout:Limits:MaxConcurrentInferences"] = "1" });

@@ -53,6 +53,41 @@ public sealed class EvalSettings : ModelSettings
     [DefaultValue(DefaultEvalMaxDetections)]
     public int MaxDetections { get; init; } = DefaultEvalMaxDetections;
 
+    [CommandOption("--tile <TILE>")]
+    [Description(TileArguments.TileHelp)]
+    [DefaultValue("off")]
+    public string Tile { get; init; } = "off";
+
+    [CommandOption("--tile-overlap <FRACTION>")]
+    [Description(TileArguments.OverlapHelp)]
+    [DefaultValue(DetectionOptions.DefaultTileOverlap)]
+    public float TileOverlap { get; init; } = DetectionOptions.DefaultTileOverlap;
+
+    [CommandOption("--max-tiles <N>")]
+    [Description(TileArguments.MaxTilesHelp)]
+    [DefaultValue(DetectionOptions.DefaultMaxTiles)]
+    public int MaxTiles { get; init; } = DetectionOptions.DefaultMaxTiles;
+
+    [CommandOption("--tile-merge <HOW>")]
+    [Description("How the passes' boxes are combined when tiling: nms (class-wise IoU NMS, the default) or greedy-ios (SAHI's greedy merging by intersection over the smaller box); for comparing them.")]
+    [DefaultValue("nms")]
+    public string TileMerge { get; init; } = "nms";
+
+    internal Lookout.Detection.Tiling.TileMerge TileMergeValue => TileMerge.Trim().ToLowerInvariant() switch
+    {
+        "greedy-ios" or "greedy" or "gnmm" => Lookout.Detection.Tiling.TileMerge.GreedyIos,
+        _ => Lookout.Detection.Tiling.TileMerge.Nms,
+    };
+
+    [CommandOption("--input-rule <RULES>")]
+    [Description("How photos become the model input (JPEG decode scale + resize filter), for comparing them: one or more of " +
+        "full-bilinear, full-area, dct-halving-bilinear, dct-halving-area, dct-eighths-bilinear, dct-eighths-area, comma-separated " +
+        "(several are evaluated taking turns image by image, like several models). Default: the rule every route uses.")]
+    public string? InputRule { get; init; }
+
+    internal IReadOnlyList<ModelInputRule> InputRules =>
+        InputRule is null ? [ModelInputRule.Default] : InputRule.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ModelInputRule.Parse).ToList();
+
     [CommandOption("--per-class")]
     [Description("Show every class in the per-class table (default: the 10 classes with most ground-truth objects).")]
     public bool PerClass { get; init; }
@@ -100,6 +135,11 @@ public sealed class EvalSettings : ModelSettings
         if (Iou is <= 0 or > 1 || float.IsNaN(Iou)) return ValidationResult.Error("--iou must be greater than 0 and at most 1.");
         if (MaxDetections < 1) return ValidationResult.Error("--max-det must be at least 1.");
         if (OutputFile is not null && !Json) return ValidationResult.Error("--output needs --json.");
+        if (TileArguments.Validate(Tile, TileOverlap, MaxTiles) is { Successful: false } tileError) return tileError;
+        if (TileMerge.Trim().ToLowerInvariant() is not ("nms" or "greedy-ios" or "greedy" or "gnmm"))
+            return ValidationResult.Error($"--tile-merge must be nms or greedy-ios; got '{TileMerge}'.");
+        try { if (InputRules.Count == 0) return ValidationResult.Error("--input-rule names no rule."); }
+        catch (ArgumentException ex) { return ValidationResult.Error("--input-rule: " + ex.Message.Split(" (Parameter")[0]); }
         if (ReportThreshold is { } t && (t is < 0 or > 1 || float.IsNaN(t))) return ValidationResult.Error("--report-threshold must be between 0 and 1.");
         if (ReportThreshold is not null && Report is null) return ValidationResult.Error("--report-threshold needs --report DIR.");
         if (Examples is < 0 or > 100) return ValidationResult.Error("--examples must be between 0 and 100.");
@@ -123,14 +163,16 @@ public sealed class EvalCommand(CliEnvironment env) : AsyncCommand<EvalSettings>
         var reportDirectory = settings.Report is null ? null : ReportWriter.Prepare(settings.Report);
         var data = EvalData.Load(settings);
         using var catalog = new ModelCatalog(settings.CreateAssetStore(), new InferenceSettings { IntraOpThreads = settings.Threads });
-        var options = new DetectionOptions { Confidence = settings.Confidence, Iou = settings.Iou, MaxDetections = settings.MaxDetections };
+        var options = TileArguments.Apply(
+            new DetectionOptions { Confidence = settings.Confidence, Iou = settings.Iou, MaxDetections = settings.MaxDetections },
+            settings.Tile, settings.TileOverlap, settings.MaxTiles, settings.TileMergeValue);
 
         var detectors = new List<Detector>();
         foreach (var name in settings.Models.DefaultIfEmpty(ModelSettings.DefaultModel))
         {
-            var model = await ModelLoading.LoadAsync(env, catalog, name, progress, cancellationToken);
+            var model = await ModelLoading.LoadAsync(env, catalog, name, progress, cancellationToken, settings.AllModelDirectories());
             data.CheckModel(model);
-            detectors.Add(new Detector(model));
+            foreach (var rule in settings.InputRules) detectors.Add(new Detector(model, inputRule: rule));
         }
 
         var results = await EvalRunner.RunAsync(env, settings, data, detectors, options, progress, total, cancellationToken);
@@ -233,7 +275,15 @@ public sealed class EvalCommand(CliEnvironment env) : AsyncCommand<EvalSettings>
 public sealed record EvalReport(
     string Model, string Images, string? Labels, string? CocoJson, EvalThresholds Thresholds,
     int ImageCount, int GroundTruthCount, int DetectionCount, double Seconds, double MsPerImage,
-    EvalStats Stats, IReadOnlyList<EvalClass> PerClass, EvalBestF1? BestF1);
+    EvalStats Stats, IReadOnlyList<EvalClass> PerClass, EvalBestF1? BestF1)
+{
+    /// <summary>How photos became the model input (<see cref="ModelInputRule"/>).</summary>
+    public string? InputRule { get; init; }
+
+    /// <summary>Decoding and making the model input (resize into the letterbox), ms per image: what the input rule costs.</summary>
+    public double DecodeMsPerImage { get; init; }
+    public double PreprocessMsPerImage { get; init; }
+}
 
 /// <summary>The score threshold with the best F1 over all objects (IoU 0.50), and its precision and recall.</summary>
 public sealed record EvalBestF1(double ScoreThreshold, double F1, double Precision, double Recall);

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Lookout.Cli.Infrastructure;
+using Lookout.Detection.Models;
 using Lookout.Server;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
@@ -11,7 +12,7 @@ namespace Lookout.Cli.Commands;
 public sealed class ServeSettings : GlobalSettings
 {
     [CommandOption("-m|--model <MODEL>")]
-    [Description("The catalogue model served by default (see 'lookout models list'); default yolox-nano.")]
+    [Description("The model served by default: a catalogue name (see 'lookout models list') or a models-folder model's name; default yolox-nano.")]
     public string? Model { get; init; }
 
     [CommandOption("-p|--port <PORT>")]
@@ -84,10 +85,16 @@ public sealed class ServeCommand(CliEnvironment env) : AsyncCommand<ServeSetting
         var offline = settings.Offline || string.Equals(config["Lookout:AllowDownload"], "false", StringComparison.OrdinalIgnoreCase);
 
         var store = settings.CreateAssetStore();
-        var info = store.Manifest.FindModel(modelName)
-            ?? throw new UsageException($"No model named '{modelName}'. Known models: {string.Join(", ", store.Manifest.Models.Select(m => m.Name).Order())}.");
+        // Flags first, then the configuration's folders (LOOKOUT__MODELDIRECTORIES__N, appsettings.json).
+        var modelDirectories = settings.ModelDirectories.Select(Path.GetFullPath)
+            .Concat(config.GetSection("Lookout:ModelDirectories").GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Length > 0))
+            .Distinct().ToList();
+        var info = store.Manifest.FindModel(modelName);
+        if (info is null && !ModelFolders.Scan(modelDirectories).Any(m => string.Equals(m.Name, modelName, StringComparison.OrdinalIgnoreCase)))
+            throw new UsageException($"No model named '{modelName}'. Known models: {string.Join(", ", store.Manifest.Models.Select(m => m.Name).Order())}"
+                + (modelDirectories.Count > 0 ? $", or a model in {string.Join(", ", modelDirectories)}." : "."));
         // With downloads off only through the configuration, the server itself reports a missing model (/readyz).
-        if (!offline || settings.Offline)
+        if (info is not null && (!offline || settings.Offline))
             await ModelLoading.FetchAsync(env, store, info.Files.Values.Distinct(), env.CanShowProgress(false, false), cancellationToken);
 
         var args = new List<string> { "--Lookout:Model=" + modelName };
@@ -102,6 +109,7 @@ public sealed class ServeCommand(CliEnvironment env) : AsyncCommand<ServeSetting
         Add("Lookout:Limits:RequestTimeoutSeconds", settings.Timeout);
         if (offline) Add("Lookout:AllowDownload", "false");
         for (int i = 0; i < settings.AssetDirectories.Length; i++) args.Add($"--Lookout:AssetDirectories:{i}={Path.GetFullPath(settings.AssetDirectories[i])}");
+        for (int i = 0; i < modelDirectories.Count; i++) args.Add($"--Lookout:ModelDirectories:{i}={modelDirectories[i]}");
         if (settings.Certificate is not null)
         {
             args.Add("--Lookout:Https:CertificatePath=" + Path.GetFullPath(settings.Certificate));

@@ -38,6 +38,8 @@ internal static class EvalRunner
         var detections = Enumerable.Range(0, models).Select(_ => new List<ScoredDetection>()).ToArray();
         var sizes = Enumerable.Range(0, models).Select(_ => new Dictionary<string, (int Width, int Height)>(StringComparer.Ordinal)).ToArray();
         var detectMs = new double[models];
+        var decodeMs = new double[models];
+        var preprocessMs = new double[models];
         var failures = new List<string>();
         bool warmedUp = false;
 
@@ -60,6 +62,8 @@ internal static class EvalRunner
                         var start = Stopwatch.GetTimestamp();
                         var result = detectors[m].Detect(bytes, options, cancellationToken);
                         detectMs[m] += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                        decodeMs[m] += result.Timings.DecodeMs;
+                        preprocessMs[m] += result.Timings.PreprocessMs;
                         sizes[m][path] = (result.ImageWidth, result.ImageHeight);
                         foreach (var d in result.Detections)
                             detections[m].Add(new ScoredDetection(imageId, data.CategoryOf(d.ClassId),
@@ -80,6 +84,8 @@ internal static class EvalRunner
             return null;
         }
 
+        // Several input rules for one model are told apart by name: "yolox-nano (full-area)".
+        bool nameRules = detectors.Select(d => d.InputRule).Distinct().Count() > 1;
         var results = new List<ModelResult>(models);
         for (int m = 0; m < models; m++)
         {
@@ -98,8 +104,9 @@ internal static class EvalRunner
             var curves = EvaluationCurves.Compute(detections[m], evaluation, NameOf);
             var metrics = evaluation.Metrics;
             var best = curves.Best is { } b ? new EvalBestF1(b.ScoreThreshold, Math.Round(b.F1, 4), Math.Round(b.Precision, 4), Math.Round(b.Recall, 4)) : null;
+            var name = nameRules ? $"{model.Name} ({detectors[m].InputRule.Name})" : model.Name;
             var report = new EvalReport(
-                model.Name, settings.Images!, settings.Labels, settings.CocoJson,
+                name, settings.Images!, settings.Labels, settings.CocoJson,
                 new EvalThresholds(settings.Confidence, settings.Iou, settings.MaxDetections),
                 dataset.Images.Count, dataset.GroundTruths.Count, detections[m].Count,
                 Math.Round(total.Elapsed.TotalSeconds, 3), Math.Round(detectMs[m] / data.Work.Count, 2),
@@ -107,14 +114,19 @@ internal static class EvalRunner
                     metrics.AR1, metrics.AR10, metrics.AR100, metrics.ARSmall, metrics.ARMedium, metrics.ARLarge),
                 metrics.PerCategory.Select(c => new EvalClass(c.CategoryId, NameOf(c.CategoryId),
                     c.AP, c.AP50, c.AP75, c.AR100, c.GroundTruthCount, c.DetectionCount)).ToList(),
-                best);
+                best)
+            {
+                InputRule = detectors[m].InputRule.Name,
+                DecodeMsPerImage = Math.Round(decodeMs[m] / data.Work.Count, 2),
+                PreprocessMsPerImage = Math.Round(preprocessMs[m] / data.Work.Count, 2),
+            };
 
             if (settings.SaveDetections is not null)
             {
                 var map = data.IsCoco ? null : CocoImageIdMap.Create(dataset.Images.Select(i => i.ImageId));
                 CocoJson.WriteResults(settings.SaveDetections, detections[m], map);
             }
-            results.Add(new ModelResult(model.Name, detectors[m], dataset, detections[m], evaluation, curves, report));
+            results.Add(new ModelResult(name, detectors[m], dataset, detections[m], evaluation, curves, report));
         }
         return results;
     }

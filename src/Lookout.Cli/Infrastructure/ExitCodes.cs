@@ -11,6 +11,8 @@ public static class ExitCodes
     public const int SomeInputsFailed = 2;
     /// <summary>The command could not run: a model file missing and not downloadable, a failed download, an unexpected error.</summary>
     public const int Failure = 3;
+    /// <summary>Stopped by Ctrl-C (128 + SIGINT, as shells report it); what was written so far is kept.</summary>
+    public const int Interrupted = 130;
     /// <summary><c>models quantize</c>: the int8 model failed its accuracy gate (not written unless --force).</summary>
     public const int GateFailed = 4;
 }

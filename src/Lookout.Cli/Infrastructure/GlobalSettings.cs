@@ -11,6 +11,14 @@ public class GlobalSettings : CommandSettings
     [Description("A folder holding model files (repeatable). Searched before $LOOKOUT_ASSET_DIRS and the user cache.")]
     public string[] AssetDirectories { get; init; } = [];
 
+    [CommandOption("--model-dir <DIR>")]
+    [Description("A models folder (repeatable): every NAME.onnx and Darknet NAME.cfg + NAME.weights there is the model NAME. Added to $LOOKOUT__MODELDIRECTORIES__0, __1 ….")]
+    public string[] ModelDirectories { get; init; } = [];
+
+    /// <summary>The --model-dir folders, then those of the environment, as full paths.</summary>
+    public IReadOnlyList<string> AllModelDirectories() =>
+        [.. ModelDirectories.Concat(Lookout.Detection.Models.ModelFolders.FromEnvironment()).Select(Path.GetFullPath).Distinct()];
+
     [CommandOption("--offline")]
     [Description("Never download: a model file that is not found locally is an error.")]
     public bool Offline { get; init; }
@@ -31,7 +39,7 @@ public class ModelSettings : GlobalSettings
     public const string DefaultModel = "yolox-nano";
 
     [CommandOption("-m|--model <MODEL>")]
-    [Description("A catalogue model name (see 'lookout models list') or the path of an .onnx file; default yolox-nano. 'lookout eval' takes several (--model A --model B) and compares them.")]
+    [Description("A catalogue model name (see 'lookout models list'), a models-folder model's name (--model-dir) or the path of an .onnx file; default yolox-nano. 'lookout eval' takes several (--model A --model B) and compares them.")]
     public string[] Models { get; init; } = [];
 
     /// <summary>The model of a command that runs one.</summary>

@@ -3,12 +3,17 @@ using System.Text.RegularExpressions;
 
 namespace Lookout.Cli.Infrastructure;
 
-/// <summary>One image file to process, or an argument that matched nothing (reported as a failure).</summary>
-public sealed record InputFile(string Path, string? Problem = null);
+/// <summary>One image or video file to process, or an argument that matched nothing (reported as a failure).</summary>
+public sealed record InputFile(string Path, string? Problem = null)
+{
+    /// <summary>Whether the file is read as a video (through ffmpeg) rather than decoded as a photo.</summary>
+    public bool IsVideo => Problem is null && InputFiles.IsVideo(Path);
+}
 
 /// <summary>
-/// Turns command-line paths into image files: a file is taken as given (whatever its extension); a folder is
-/// searched recursively for images (.jpg .jpeg .png .webp .bmp .gif); an argument containing * ? or [ is a glob
+/// Turns command-line paths into image and video files: a file is taken as given (a video when its extension is one
+/// of <see cref="VideoExtensions"/>, else an image whatever its extension); a folder is searched recursively for
+/// images (.jpg .jpeg .png .webp .bmp .gif) and videos (.mp4 .mkv .webm .avi .mov …); an argument containing * ? or [ is a glob
 /// (<c>*.jpg</c>, <c>photos/**/*.png</c>; <c>**</c> crosses folders, <c>*</c> and <c>?</c> do not), matched
 /// case-sensitively on Linux. Files are listed once each, folders and globs in ordinal path order.
 /// </summary>
@@ -16,6 +21,11 @@ public static class InputFiles
 {
     public static readonly IReadOnlySet<string> ImageExtensions =
         new HashSet<string>([".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Containers read as videos through ffmpeg (any codec it decodes inside them).</summary>
+    public static readonly IReadOnlySet<string> VideoExtensions =
+        new HashSet<string>([".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".3gp"],
+            StringComparer.OrdinalIgnoreCase);
 
     public static IReadOnlyList<InputFile> Expand(IEnumerable<string> arguments)
     {
@@ -32,8 +42,8 @@ public static class InputFiles
             else if (Directory.Exists(arg))
             {
                 var images = Directory.EnumerateFiles(arg, "*", SearchOption.AllDirectories)
-                    .Where(IsImage).Order(StringComparer.Ordinal).ToList();
-                if (images.Count == 0) result.Add(new InputFile(arg, "the folder holds no images (.jpg .jpeg .png .webp .bmp .gif)"));
+                    .Where(f => IsImage(f) || IsVideo(f)).Order(StringComparer.Ordinal).ToList();
+                if (images.Count == 0) result.Add(new InputFile(arg, "the folder holds no images (.jpg .jpeg .png .webp .bmp .gif) or videos (.mp4 .mkv .webm .avi .mov …)"));
                 foreach (var f in images) Add(f, f);
             }
             else if (IsGlob(arg))
@@ -48,6 +58,8 @@ public static class InputFiles
     }
 
     public static bool IsImage(string path) => ImageExtensions.Contains(System.IO.Path.GetExtension(path));
+
+    public static bool IsVideo(string path) => VideoExtensions.Contains(System.IO.Path.GetExtension(path));
 
     public static bool IsGlob(string arg) => arg.AsSpan().IndexOfAny("*?[") >= 0;
 

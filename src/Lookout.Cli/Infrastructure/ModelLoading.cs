@@ -11,16 +11,33 @@ public static class ModelLoading
     /// Loads <paramref name="nameOrPath"/> through <paramref name="catalog"/>. Unknown names and unsupported files are
     /// usage errors; missing files that cannot be downloaded surface as <see cref="AssetNotFoundException"/>.
     /// </summary>
+    /// <param name="modelDirectories">Models folders: a name that is neither a catalogue model nor a file is looked up there.</param>
     public static async Task<DetectionModel> LoadAsync(CliEnvironment env, ModelCatalog catalog, string nameOrPath, bool showProgress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyList<string>? modelDirectories = null)
     {
         var info = catalog.Assets.Manifest.FindModel(nameOrPath);
+        if (info is null && !File.Exists(nameOrPath) && modelDirectories is { Count: > 0 } && ModelFolders.IsPlainName(nameOrPath)
+            && ModelFolders.Scan(modelDirectories, n => catalog.Assets.Manifest.FindModel(n) is not null)
+                .FirstOrDefault(m => string.Equals(m.Name, nameOrPath, StringComparison.OrdinalIgnoreCase)) is { } folder)
+        {
+            if (folder.Problem is not null) throw new UsageException($"Model '{folder.Name}' ({folder.Path}) cannot be used: {folder.Problem}");
+            try
+            {
+                return catalog.OpenFile(folder.Name, folder.Path, folder.WeightsPath, folder.NamesPath);
+            }
+            catch (Exception ex) when (ex is UnsupportedModelException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Lookout.Detection.Darknet.DarknetFormatException or InvalidDataException)
+            {
+                throw new UsageException($"Model '{folder.Name}' ({folder.Path}) cannot be used: {ex.Message}");
+            }
+        }
         if (info is null && !File.Exists(nameOrPath))
         {
             var looksLikePath = nameOrPath.Contains('/') || nameOrPath.Contains('\\') || Path.HasExtension(nameOrPath);
             throw new UsageException(looksLikePath
                 ? $"Model file not found: {nameOrPath}"
-                : $"No model named '{nameOrPath}'. Known models: {string.Join(", ", catalog.Known.Select(m => m.Name))}; or give the path of an .onnx file.");
+                : $"No model named '{nameOrPath}'. Known models: {string.Join(", ", catalog.Known.Select(m => m.Name))}"
+                  + (modelDirectories is { Count: > 0 } ? $", or a model in {string.Join(", ", modelDirectories)}" : "")
+                  + "; or give the path of an .onnx file.");
         }
         if (info is not null)
             await FetchAsync(env, catalog.Assets, info.Files.Values.Distinct(), showProgress, cancellationToken).ConfigureAwait(false);

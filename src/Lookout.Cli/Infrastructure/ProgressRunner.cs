@@ -6,11 +6,15 @@ namespace Lookout.Cli.Infrastructure;
 public static class ProgressRunner
 {
     /// <summary>Runs <paramref name="work"/>, which calls the given callback after each of <paramref name="total"/> items.</summary>
-    public static async Task RunAsync(IAnsiConsole console, bool enabled, string description, int total, Func<Action<string?>, Task> work)
+    public static Task RunAsync(IAnsiConsole console, bool enabled, string description, int total, Func<Action<string?>, Task> work) =>
+        RunAsync(console, enabled, description, total, (step, _) => work(step));
+
+    /// <summary>As above; the work also gets the progress context (null when no bar is shown) to add bars of its own (a video's frames).</summary>
+    public static async Task RunAsync(IAnsiConsole console, bool enabled, string description, int total, Func<Action<string?>, ProgressContext?, Task> work)
     {
         if (!enabled || total == 0)
         {
-            await work(_ => { }).ConfigureAwait(false);
+            await work(_ => { }, null).ConfigureAwait(false);
             return;
         }
         await NewProgress(console).StartAsync(async ctx =>
@@ -20,7 +24,7 @@ public static class ProgressRunner
             {
                 task.Increment(1);
                 if (item is not null) task.Description = Markup.Escape($"{description} {item}");
-            }).ConfigureAwait(false);
+            }, ctx).ConfigureAwait(false);
             task.Description = Markup.Escape(description);
         }).ConfigureAwait(false);
     }

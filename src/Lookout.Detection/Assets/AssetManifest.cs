@@ -14,11 +14,17 @@ public sealed record AssetInfo(
     string Description);
 
 /// <summary>A model the catalogue knows by name, and which asset files make it up.</summary>
+/// <param name="InputSize">The square input side the file was exported at, or null when unknown.</param>
+/// <param name="CocoAp">The COCO val2017 AP (0.5:0.95, in percent) its authors published, or null when they published none.</param>
+/// <param name="Licence">The licence of the model's weights; null falls back to the first file's licence.</param>
 public sealed record ModelInfo(
     string Name,
     string Family,
     IReadOnlyDictionary<string, string> Files,
-    string Description);
+    string Description,
+    int? InputSize = null,
+    double? CocoAp = null,
+    string? Licence = null);
 
 /// <summary>The manifest embedded in the engine (Assets/assets.json): every external file and model Lookout knows.</summary>
 public sealed class AssetManifest
@@ -40,6 +46,12 @@ public sealed class AssetManifest
     public IReadOnlyCollection<ModelInfo> Models => _models.Values;
 
     public AssetInfo? FindAsset(string name) => _assets.GetValueOrDefault(name);
+
+    /// <summary>Bytes of every distinct file the model needs (what a first download costs).</summary>
+    public long TotalSize(ModelInfo model) => model.Files.Values.Distinct().Sum(f => _assets[f].Size);
+
+    /// <summary>The licence of the model's weights: the model's own, else its first file's.</summary>
+    public string LicenceOf(ModelInfo model) => model.Licence ?? _assets[model.Files.Values.First()].Licence;
     public ModelInfo? FindModel(string name) => _models.GetValueOrDefault(name);
 
     private static readonly Lazy<AssetManifest> s_builtIn = new(LoadBuiltIn);
@@ -60,7 +72,7 @@ public sealed class AssetManifest
             ?? throw new InvalidDataException("The asset manifest is empty.");
         return new AssetManifest(
             doc.Assets.Select(a => new AssetInfo(a.Name, a.Size, a.Sha256.ToLowerInvariant(), a.Url, a.Licence, a.Description)),
-            doc.Models.Select(m => new ModelInfo(m.Name, m.Family, m.Files, m.Description)));
+            doc.Models.Select(m => new ModelInfo(m.Name, m.Family, m.Files, m.Description, m.InputSize, m.CocoAp, m.Licence)));
     }
 
     private sealed class ManifestDocument
@@ -85,5 +97,8 @@ public sealed class AssetManifest
         public string Family { get; set; } = "";
         public Dictionary<string, string> Files { get; set; } = [];
         public string Description { get; set; } = "";
+        public int? InputSize { get; set; }
+        public double? CocoAp { get; set; }
+        public string? Licence { get; set; }
     }
 }

@@ -80,6 +80,7 @@ public sealed class AssetStore
     public AssetManifest Manifest { get; }
     public string CacheDirectory => _options.ResolveCacheDirectory();
     public IReadOnlyList<string> AssetDirectories => _options.AssetDirectories;
+    public bool AllowDownload => _options.AllowDownload;
 
     public event Action<DownloadProgress>? DownloadProgressChanged;
 

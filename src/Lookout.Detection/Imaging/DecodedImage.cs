@@ -18,6 +18,21 @@ public sealed class DecodedImage : IDisposable
         ExifOrientation = exifOrientation;
     }
 
+    /// <summary>
+    /// Wraps pixels that were decoded elsewhere (a video frame read from ffmpeg) so they go through the same
+    /// <see cref="Detector"/> as a photo. The bitmap must already be upright, <see cref="SKColorType.Rgba8888"/> and
+    /// opaque; the image takes ownership of it. Its contents may change between detections (a frame reader
+    /// refills one bitmap per frame): the detector reads the pixels only during a call.
+    /// </summary>
+    public static DecodedImage FromPixels(SKBitmap uprightOpaqueRgba)
+    {
+        ArgumentNullException.ThrowIfNull(uprightOpaqueRgba);
+        if (uprightOpaqueRgba.ColorType != SKColorType.Rgba8888 || uprightOpaqueRgba.AlphaType != SKAlphaType.Opaque)
+            throw new ArgumentException($"Pixels must be Rgba8888 and opaque, not {uprightOpaqueRgba.ColorType}/{uprightOpaqueRgba.AlphaType}.",
+                nameof(uprightOpaqueRgba));
+        return new DecodedImage(uprightOpaqueRgba, uprightOpaqueRgba.Width, uprightOpaqueRgba.Height, ImageFormat.Raw, 1);
+    }
+
     /// <summary>Upright pixels, <see cref="SKColorType.Rgba8888"/>, opaque (alpha composited on white).</summary>
     public SKBitmap Pixels { get; }
 

@@ -29,21 +29,21 @@ public sealed class ImageDecoder(DecodeLimits? limits = null)
 
     /// <summary>
     /// Decodes the image upright. When <paramref name="minLongestSide"/> is given and the format supports it (JPEG),
-    /// decodes at the smallest of 1/8, 1/4, 1/2 scale whose longest side still reaches that size: a 12 MP photo
-    /// going into a 416-pixel model need not be decoded at full size. Boxes stay in full-resolution pixels
-    /// through <see cref="DecodedImage.ScaleToOriginalX"/>.
+    /// decodes at the smallest scale allowed by <paramref name="steps"/> (1/8, 1/4, 1/2 by default) whose longest
+    /// side still reaches that size: a 12 MP photo going into a 416-pixel model need not be decoded at full size.
+    /// Boxes stay in full-resolution pixels through <see cref="DecodedImage.ScaleToOriginalX"/>.
     /// </summary>
-    public unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, int? minLongestSide = null)
+    public unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, int? minLongestSide = null, JpegScaleSteps steps = JpegScaleSteps.PowersOfTwo)
     {
         var format = CheckBytes(encoded);
         fixed (byte* bytes = encoded)
         {
             using var data = WrapPinned(bytes, encoded.Length);
-            return Decode(data, format, minLongestSide);
+            return Decode(data, format, steps == JpegScaleSteps.None ? null : minLongestSide, steps);
         }
     }
 
-    private DecodedImage Decode(SKData data, ImageFormat format, int? minLongestSide)
+    private DecodedImage Decode(SKData data, ImageFormat format, int? minLongestSide, JpegScaleSteps steps)
     {
         using var codec = OpenCodec(data, format);
 
@@ -56,7 +56,7 @@ public sealed class ImageDecoder(DecodeLimits? limits = null)
         if (!Enum.IsDefined(origin)) origin = SKEncodedOrigin.TopLeft;
         var (uprightW, uprightH) = UprightSize(info.Width, info.Height, origin);
 
-        var decodeSize = ChooseDecodeSize(codec, format, minLongestSide);
+        var decodeSize = ChooseDecodeSize(codec, format, minLongestSide, steps);
         var opaque = info.AlphaType == SKAlphaType.Opaque;
         var decodeInfo = new SKImageInfo(decodeSize.Width, decodeSize.Height, SKColorType.Rgba8888,
             opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
@@ -128,14 +128,16 @@ public sealed class ImageDecoder(DecodeLimits? limits = null)
         return codec;
     }
 
-    private static SKSizeI ChooseDecodeSize(SKCodec codec, ImageFormat format, int? minLongestSide)
+    private static readonly float[] Halvings = [0.125f, 0.25f, 0.5f];
+    private static readonly float[] Eighths = [0.125f, 0.25f, 0.375f, 0.5f, 0.625f, 0.75f, 0.875f];
+
+    private static SKSizeI ChooseDecodeSize(SKCodec codec, ImageFormat format, int? minLongestSide, JpegScaleSteps steps)
     {
         var full = new SKSizeI(codec.Info.Width, codec.Info.Height);
-        if (minLongestSide is not { } min || format != ImageFormat.Jpeg) return full;
-        // Only power-of-two reductions, so the image is still at least the model's size: a finer k/8 scale (e.g. 5/8
-        // for a 768-pixel photo) is cheaper still, but its smoother DCT-domain shrink moved YOLOX-Nano's scores by
-        // several points against the reference pipeline (decode + cv2-style bilinear), so it is not used.
-        foreach (var scale in (ReadOnlySpan<float>)[0.125f, 0.25f, 0.5f])
+        if (minLongestSide is not { } min || format != ImageFormat.Jpeg || steps == JpegScaleSteps.None) return full;
+        // The reduced image still covers the model input, so the resize after it only ever shrinks. Which steps are
+        // allowed is the model-input rule's choice (ModelInputRule, chosen by AP in docs/large-photos.md).
+        foreach (var scale in steps == JpegScaleSteps.Eighths ? Eighths : Halvings)
         {
             var size = codec.GetScaledDimensions(scale);
             if (Math.Max(size.Width, size.Height) >= min && size.Width < full.Width) return size;

@@ -1,8 +1,9 @@
 namespace Lookout.Detection.Imaging;
 
 /// <summary>The image formats Lookout accepts. Skia knows a few more (ICO, WBMP), but WBMP's header is so loose
-/// that random bytes pass for it, so only formats with real signatures are let through.</summary>
-public enum ImageFormat { Jpeg, Png, WebP, Bmp, Gif }
+/// that random bytes pass for it, so only formats with real signatures are let through. <see cref="Raw"/> marks
+/// pixels handed over already decoded (video frames from ffmpeg): never sniffed from bytes.</summary>
+public enum ImageFormat { Jpeg, Png, WebP, Bmp, Gif, Raw }
 
 public static class ImageFormatSniffer
 {

@@ -70,7 +70,8 @@ public sealed class DetectionModel : IDisposable
         // Prefer the output named like a detector's ("output", "output0"); extra outputs are for debugging.
         _outputName = session.OutputMetadata.Keys.FirstOrDefault(k => k is "output" or "output0") ?? session.OutputMetadata.Keys.First();
 
-        names ??= ClassNames.ParseUltralyticsNames(metadata.GetValueOrDefault("names"));
+        // The file's own names (Ultralytics metadata) first, then names given beside it (a .names file), then COCO.
+        names = ClassNames.ParseUltralyticsNames(metadata.GetValueOrDefault("names")) ?? names;
         family ??= metadata.GetValueOrDefault(FamilyMetadataKey);
         // Learn the output shape by running once: dynamic exports only tell it at run time, and the first run
         // warms up ONNX Runtime so the first real request is not the slow one.

@@ -57,6 +57,26 @@ public sealed class ModelCatalog(AssetStore assets, InferenceSettings? settings 
         }
     }
 
+    /// <summary>
+    /// Opens a new, uncached instance of a catalogue model (the caller owns and disposes it), resolving or
+    /// downloading its files through the asset store. The server's <see cref="ModelRegistry"/> uses this to
+    /// load, unload and reload models itself.
+    /// </summary>
+    public Task<DetectionModel> OpenAsync(ModelInfo info, CancellationToken cancellationToken = default) =>
+        LoadCatalogueModelAsync(info, cancellationToken);
+
+    /// <summary>Opens a new, uncached instance of a model file (.onnx, or a Darknet .cfg with its .weights) under the given name.</summary>
+    public DetectionModel OpenFile(string name, string path, string? weightsPath = null, string? namesPath = null)
+    {
+        var names = namesPath is not null ? ClassNames.ReadNamesFile(namesPath) : null;
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".onnx" => DetectionModel.Load(name, null, path, Settings, names, _logger),
+            ".cfg" => LoadDarknet(name, path, weightsPath ?? Path.ChangeExtension(path, ".weights"), namesPath),
+            _ => throw new UnsupportedModelException($"'{path}' is not a model file Lookout reads (.onnx, or a Darknet .cfg with its .weights beside it)."),
+        };
+    }
+
     private async Task<DetectionModel> LoadCatalogueModelAsync(ModelInfo info, CancellationToken cancellationToken)
     {
         switch (info.Family)

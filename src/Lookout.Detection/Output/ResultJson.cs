@@ -30,12 +30,14 @@ public static class ResultJson
         }
         var t = result.Timings;
         return new DetectionResultDto(file, result.Model, new ImageSizeDto(result.ImageWidth, result.ImageHeight), detections,
-            new TimingsDto(Round2(t.DecodeMs), Round2(t.PreprocessMs), Round2(t.InferenceMs), Round2(t.PostprocessMs), Round2(t.TotalMs)));
+            new TimingsDto(Round2(t.DecodeMs), Round2(t.PreprocessMs), Round2(t.InferenceMs), Round2(t.PostprocessMs), Round2(t.TotalMs)) { Passes = t.Passes });
     }
 
     /// <summary>One result as compact JSON (one line: what <c>--jsonl</c> writes).</summary>
-    public static string Serialize(DetectionResult result, string? file = null) =>
-        JsonSerializer.Serialize(ToDto(result, file), ResultJsonContext.Default.DetectionResultDto);
+    public static string Serialize(DetectionResult result, string? file = null) => Serialize(ToDto(result, file));
+
+    /// <summary>One result DTO as compact JSON (a video frame's line carries its <c>frame</c> and <c>time</c>).</summary>
+    public static string Serialize(DetectionResultDto dto) => JsonSerializer.Serialize(dto, ResultJsonContext.Default.DetectionResultDto);
 
     /// <summary>Writes an array of results as one indented JSON document (what <c>--json</c> writes).</summary>
     public static void WriteArray(Stream stream, IEnumerable<DetectionResultDto> results)
@@ -64,7 +66,16 @@ public sealed record DetectionResultDto(
     string Model,
     ImageSizeDto Image,
     IReadOnlyList<DetectionDto> Detections,
-    TimingsDto Timings);
+    TimingsDto Timings)
+{
+    /// <summary>A video frame's 0-based index in the source video (every decoded frame counts); absent for photos.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Frame { get; init; }
+
+    /// <summary>A video frame's time in seconds from the start of the video; absent for photos.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Time { get; init; }
+}
 
 /// <summary>The upright original image's size in pixels.</summary>
 public sealed record ImageSizeDto(int Width, int Height);
@@ -75,8 +86,12 @@ public sealed record DetectionDto(string Label, int ClassId, double Score, BoxDt
 /// <summary>Box corners in original-image pixels: (x1,y1) top-left, (x2,y2) bottom-right.</summary>
 public sealed record BoxDto(double X1, double Y1, double X2, double Y2);
 
-/// <summary>Milliseconds per stage; total is their sum.</summary>
-public sealed record TimingsDto(double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double TotalMs);
+/// <summary>Milliseconds per stage; total is their sum. <c>passes</c> (whole image + tiles) only when tiling was asked for.</summary>
+public sealed record TimingsDto(double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs, double TotalMs)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Passes { get; init; }
+}
 
 /// <summary>System.Text.Json source-generated metadata for the result DTOs, snake_case names.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -26,11 +26,12 @@ public static class DeepStackEndpoints
         var v1 = app.MapGroup("/v1").WithTags("DeepStack / CodeProject.AI");
         var vision = v1.MapGroup("/vision").RequireRateLimiting(ClientRateLimiting.Policy);
         vision.MapPost("/detection", (HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, null))
-            .DisableAntiforgery().WithSummary("DeepStack object detection: multipart 'image', 'min_confidence', 'api_key'.");
+            .DisableAntiforgery().WithSummary("DeepStack object detection: multipart 'image', 'min_confidence', 'api_key'; Lookout's extra 'tile' (off, auto, RxC) and 'tile_overlap'.");
         vision.MapPost("/custom/{model}", (string model, HttpContext c, DetectionService d, IOptions<LookoutOptions> o) => DetectAsync(c, d, o, model))
             .DisableAntiforgery().WithSummary("DeepStack custom-model detection with a named model.");
-        v1.MapGet("/vision/custom/list", (ModelCatalog catalog) => new BufferedJson(
-            new ModelListResponse(true, catalog.Known.Select(m => m.Name).ToArray(), ModuleId, ModuleName, "list", 0), 200) { Options = BufferedJson.AsDeclared });
+        // Only models that can answer now, as DeepStack lists its models folder: camera software builds its picker from this.
+        v1.MapGet("/vision/custom/list", (ModelRegistry models) => new BufferedJson(
+            new ModelListResponse(true, models.List().Where(m => m.CanAnswer).Select(m => m.Name).ToArray(), ModuleId, ModuleName, "list", 0), 200) { Options = BufferedJson.AsDeclared });
         v1.MapGet("/server/status/ping", () => new BufferedJson(new PingResponse(true), 200) { Options = BufferedJson.AsDeclared });
         v1.MapGet("/status/updateavailable", () => new BufferedJson(UpdateResponse.Current, 200) { Options = BufferedJson.AsDeclared });
         return app;
@@ -123,11 +124,19 @@ public static class DeepStackEndpoints
                 if (minConfidence > 1) return Error(400, "min_confidence cannot be greater than 1", start);
             }
 
-            if (model is not null && !string.IsNullOrWhiteSpace(model) && !detection.IsCatalogueModel(model))
-                return Error(404, $"Custom model '{model}' not found", start);
-
+            // Lookout's extra form fields (DeepStack clients never send them, so their requests are unchanged).
+            DetectionOptions detectionOptions;
+            try
+            {
+                detectionOptions = RequestParameters.ApplyTiling(new DetectionOptions { Confidence = minConfidence },
+                    upload.Form["tile"].ToString(), upload.Form["tile_overlap"].ToString(), options.Value.Limits.MaxTilesPerRequest);
+            }
+            catch (ParameterException ex)
+            {
+                return Error(400, "Invalid value: " + ex.Message, start);
+            }
             var outcome = await detection.DetectAsync(
-                new DetectionJob(upload.Image, model, new DetectionOptions { Confidence = minConfidence }, Annotate: false), context.RequestAborted);
+                new DetectionJob(upload.Image, model, detectionOptions, Annotate: false), context.RequestAborted);
             context.Items[RequestLogging.OutcomeKey] = outcome;
             return new BufferedJson(ToResponse(outcome, context, model is null ? "detect" : "custom"), 200) { Options = BufferedJson.AsDeclared };
         }
@@ -138,6 +147,9 @@ public static class DeepStackEndpoints
                 415 or 400 when ex is Lookout.Detection.Imaging.ImageDecodeException => Error(400, "invalid image file", start),
                 413 => Error(413, "invalid image file: " + error.Detail, start),
                 503 when ex is GateRefusedException => ErrorWithRetry(context, 503, $"Request queue '{QueueName}' is full", start, error.RetryAfter),
+                // A removed folder model, a name never seen and a name that is a path all read as DeepStack's "not found".
+                400 or 404 when ex is ModelNotFoundException or InvalidModelNameException => Error(404, $"Custom model '{Printable(model)}' not found", start),
+                503 when ex is ModelDownloadingException => ErrorWithRetry(context, 503, error.Detail, start, error.RetryAfter),
                 504 => Error(500, "The request timed out", start),
                 _ => Error(error.Status, error.Detail, start),
             };
@@ -163,6 +175,9 @@ public static class DeepStackEndpoints
             context.TraceIdentifier, outcome.ExecutionProvider.ToUpperInvariant(), inferenceMs, processMs, roundTrip,
             Environment.MachineName, DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture));
     }
+
+    private static string Printable(string? name) =>
+        new((name ?? "").Select(c => char.IsControl(c) ? '?' : c).Take(128).ToArray());
 
     private static IResult Error(int status, string message, long start) =>
         new BufferedJson(new ErrorResponse(false, message, (int)Stopwatch.GetElapsedTime(start).TotalMilliseconds), status) { Options = BufferedJson.AsDeclared };

@@ -18,7 +18,10 @@ public sealed record RequestError(int Status, string Title, string Detail, TimeS
             ImageErrorKind.Empty => new(400, "Empty upload", d.Message),
             _ => new(400, "Unreadable image", d.Message),
         },
-        UnknownModelException m => new(400, "Unknown model", m.Message),
+        InvalidModelNameException m => new(400, "Unknown model", m.Message),
+        ModelNotFoundException m => new(404, "Unknown model", m.Message),
+        ModelUnusableException m => new(503, "Model unusable", m.Message),
+        ModelDownloadingException d => new(503, "Model downloading", d.Message, TimeSpan.FromSeconds(5)),
         ParameterException p => new(400, "Bad parameter", p.Message),
         GateRefusedException { Reason: GateRefusal.QueueFull } => new(503, "Server busy",
             "Every inference slot and queue place is taken; try again in a moment.", TimeSpan.FromSeconds(1)),
@@ -32,6 +35,7 @@ public sealed record RequestError(int Status, string Title, string Detail, TimeS
 
     private static string TitleFor(int status) => status switch
     {
+        406 => "Not acceptable",
         408 => "Request body too slow",
         413 => "Image too large",
         415 => "Unsupported content type",

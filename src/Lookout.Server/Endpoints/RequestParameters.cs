@@ -1,4 +1,6 @@
 using System.Globalization;
+using Lookout.Detection;
+using Lookout.Detection.Tiling;
 
 namespace Lookout.Server.Endpoints;
 
@@ -29,6 +31,24 @@ public sealed class RequestParameters(HttpRequest request, IFormCollection form)
         if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
             throw new ParameterException($"'{name}' must be a whole number from {min} to {max}; got '{text}'.");
         return value;
+    }
+
+    /// <summary>
+    /// The sliced-inference options (<c>tile</c>, <c>tile_overlap</c>) on top of <paramref name="options"/>, capped at
+    /// <paramref name="maxTiles"/>; bad values throw <see cref="ParameterException"/> naming the parameter.
+    /// </summary>
+    public DetectionOptions Tiling(DetectionOptions options, int maxTiles) => ApplyTiling(options, String("tile"), String("tile_overlap"), maxTiles);
+
+    /// <summary>The same rules for routes that read form fields themselves (DeepStack).</summary>
+    public static DetectionOptions ApplyTiling(DetectionOptions options, string? tile, string? overlap, int maxTiles)
+    {
+        if (!TileOption.TryParse(tile, out var option, out var error)) throw new ParameterException("'tile' " + error);
+        if (option.TileCount > maxTiles) throw new ParameterException("'tile': " + DetectionOptions.TooManyTiles(option, maxTiles));
+        float o = DetectionOptions.DefaultTileOverlap;
+        if (!string.IsNullOrWhiteSpace(overlap)
+            && (!float.TryParse(overlap.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out o) || !(o is >= 0 and <= DetectionOptions.MaxTileOverlap)))
+            throw new ParameterException($"'tile_overlap' must be a number from 0 to {DetectionOptions.MaxTileOverlap.ToString(CultureInfo.InvariantCulture)}; got '{overlap.Trim()}'.");
+        return options with { Tile = option, TileOverlap = o, MaxTiles = maxTiles };
     }
 
     public bool Bool(string name, bool fallback)

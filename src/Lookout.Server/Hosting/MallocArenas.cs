@@ -25,6 +25,26 @@ internal static partial class MallocArenas
         }
     }
 
+    /// <summary>
+    /// Hands free native memory back to the system. An unloaded model frees its ONNX Runtime arena, but glibc keeps
+    /// freed heap pages mapped (its mmap threshold rises after the first large free, so later sessions come from the
+    /// heap): without this, loading and evicting models would ratchet resident memory up. Called after an unload.
+    /// </summary>
+    public static void Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            malloc_trim(0);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int malloc_trim(nuint pad);
+
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
 }

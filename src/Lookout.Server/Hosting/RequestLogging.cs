@@ -11,6 +11,10 @@ namespace Lookout.Server;
 public sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
 {
     public const string OutcomeKey = "lookout.outcome";
+    public const string BatchKey = "lookout.batch";
+
+    /// <summary>What a request with several images did, for its one log line (each image's stages are in the metrics).</summary>
+    public sealed record BatchSummary(string Model, int Images, int Failed, int Objects);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -31,6 +35,13 @@ public sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging>
                     context.Request.Method, context.Request.Path.Value, status, elapsed, context.Request.Scheme, RemoteIp(context), outcome.Result.Model, outcome.Result.ImageWidth,
                     outcome.Result.ImageHeight, outcome.Result.Detections.Count, outcome.QueueMs, t.DecodeMs, t.PreprocessMs, t.InferenceMs,
                     t.PostprocessMs, outcome.RenderMs);
+            }
+            else if (context.Items.TryGetValue(BatchKey, out var b) && b is BatchSummary batch)
+            {
+                logger.LogInformation(
+                    "{Method} {Path} {Status} {ElapsedMs:0.0} ms scheme={Scheme} client={RemoteIp} model={Model} images={Images} failed={Failed} objects={Objects}",
+                    context.Request.Method, context.Request.Path.Value, status, elapsed, context.Request.Scheme, RemoteIp(context), batch.Model,
+                    batch.Images, batch.Failed, batch.Objects);
             }
             else if (!IsQuietPath(context.Request.Path))
             {

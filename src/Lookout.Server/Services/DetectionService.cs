@@ -17,9 +17,6 @@ public sealed record DetectionJob(byte[] Image, string? Model, DetectionOptions 
 public sealed record DetectionOutcome(DetectionResult Result, byte[]? AnnotatedJpeg, string ExecutionProvider,
     double QueueMs, double RenderMs, double TotalMs);
 
-/// <summary>A model name the catalogue does not have (HTTP clients may only name catalogue models, never paths).</summary>
-public sealed class UnknownModelException(string message) : Exception(message);
-
 /// <summary>The request ran past its deadline.</summary>
 public sealed class DeadlineExceededException(TimeSpan deadline) : Exception($"The request took longer than {deadline.TotalSeconds:0.#} s.");
 
@@ -28,7 +25,7 @@ public sealed class DeadlineExceededException(TimeSpan deadline) : Exception($"T
 /// request's deadline, render and archive when asked. Endpoints only translate HTTP to a job and back.
 /// </summary>
 public sealed class DetectionService(
-    ModelCatalog catalog,
+    ModelRegistry models,
     InferenceGate gate,
     AnnotationRenderer renderer,
     ResultArchive archive,
@@ -43,26 +40,35 @@ public sealed class DetectionService(
     /// <summary>Throws <see cref="GateRefusedException"/> when no slot or queue place is free (call before reading the upload).</summary>
     public void EnsureCapacity() => gate.ThrowIfSaturated();
 
-    public bool IsCatalogueModel(string name) => catalog.Assets.Manifest.FindModel(name.Trim()) is not null;
+    /// <summary>
+    /// A lease on the request's model (catalogue or models folder; a name, never a path), loading it if needed. The
+    /// model stays in service until the lease is disposed, even if its file is replaced meanwhile.
+    /// </summary>
+    public Task<ModelLease> AcquireModelAsync(string? name, CancellationToken cancellationToken) =>
+        models.AcquireAsync(string.IsNullOrWhiteSpace(name) ? _options.Model : name.Trim(), cancellationToken);
 
-    /// <summary>Resolves a request's model name to a loaded model; only catalogue names are accepted.</summary>
-    public async Task<DetectionModel> GetModelAsync(string? name, CancellationToken cancellationToken)
+    /// <summary>Runs one job under its own request deadline.</summary>
+    /// <param name="modelLease">The model the caller already holds (to read its class names first), or null to acquire <c>job.Model</c>.</param>
+    public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken aborted, ModelLease? modelLease = null)
     {
-        var key = string.IsNullOrWhiteSpace(name) ? _options.Model : name.Trim();
-        if (catalog.Assets.Manifest.FindModel(key) is null)
-            throw new UnknownModelException($"Unknown model '{key}'. Known models: {string.Join(", ", catalog.Known.Select(m => m.Name))}.");
-        return await catalog.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(Deadline);
+        return await DetectAsync(job, deadline.Token, aborted, modelLease).ConfigureAwait(false);
     }
 
-    public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken aborted)
+    /// <summary>
+    /// Runs one job under a deadline the caller owns: a request with several images shares one deadline among them,
+    /// while each image still waits for its own slot in the gate, like a request of its own.
+    /// </summary>
+    /// <param name="modelLease">The model the caller holds for every image of its request, or null to acquire <c>job.Model</c>.</param>
+    public async Task<DetectionOutcome> DetectAsync(DetectionJob job, CancellationToken deadline, CancellationToken aborted, ModelLease? modelLease = null)
     {
         var start = Stopwatch.GetTimestamp();
-        using var deadline = new CancellationTokenSource(Deadline);
-        var model = await GetModelAsync(job.Model, aborted).ConfigureAwait(false);
-        var (lease, waited) = await gate.EnterAsync(deadline.Token, aborted).ConfigureAwait(false);
+        using var ownLease = modelLease is null ? await AcquireModelAsync(job.Model, aborted).ConfigureAwait(false) : null;
+        var model = (modelLease ?? ownLease)!.Model;
+        var (lease, waited) = await gate.EnterAsync(deadline, aborted).ConfigureAwait(false);
         using (lease)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, aborted);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline, aborted);
             LookoutMetrics.InFlight.Inc();
             try
             {
@@ -93,13 +99,11 @@ public sealed class DetectionService(
     private (DetectionResult, byte[]?, double) Run(DetectionModel model, DetectionJob job, CancellationToken cancellationToken)
     {
         var detector = new Detector(model, decoder);
-        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask.
+        // Archiving keeps annotated images, so it needs them drawn even when the client did not ask. Drawing never
+        // changes the detections: the model's input is made the same way either way.
         bool draw = job.Annotate || archive.Enabled;
-        var start = Stopwatch.GetTimestamp();
-        using var image = detector.Decode(job.Image, forDrawing: draw, orientationIfUntagged: job.ExtraOrientation);
-        var decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        if (!draw) return (detector.Detect(image, job.Options, decodeMs, cancellationToken), null, 0);
-        var annotated = detector.DetectAndAnnotate(image, renderer, job.Options, decodeMs, cancellationToken);
+        if (!draw) return (detector.Detect(job.Image, job.Options, job.ExtraOrientation, cancellationToken), null, 0);
+        var annotated = detector.DetectAndAnnotate(job.Image, renderer, job.Options, job.ExtraOrientation, cancellationToken);
         return (annotated.Result, annotated.AnnotatedJpeg, annotated.RenderMs);
     }
 }

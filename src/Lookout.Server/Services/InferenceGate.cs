@@ -64,7 +64,7 @@ public sealed class InferenceGate : IDisposable
         try
         {
             var pending = _limiter.AcquireAsync(1, linked.Token);
-            LookoutMetrics.QueueLength.Set(Waiting);
+            PublishQueueLength();
             lease = await pending.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -73,7 +73,7 @@ public sealed class InferenceGate : IDisposable
         }
         finally
         {
-            LookoutMetrics.QueueLength.Set(Waiting);
+            PublishQueueLength();
         }
         var waited = Stopwatch.GetElapsedTime(start);
         LookoutMetrics.QueueSeconds.Observe(waited.TotalSeconds);
@@ -84,6 +84,18 @@ public sealed class InferenceGate : IDisposable
             throw new GateRefusedException(GateRefusal.QueueFull);
         }
         return (lease, waited);
+    }
+
+    private readonly Lock _gauge = new();
+
+    /// <summary>
+    /// Reads and publishes the queue length as one step. When a batch's client leaves, its queued images are cancelled
+    /// together and their continuations race: without the lock, one that read the length before the others left
+    /// could publish it last, and the gauge would stay above zero with an empty queue.
+    /// </summary>
+    private void PublishQueueLength()
+    {
+        lock (_gauge) LookoutMetrics.QueueLength.Set(Waiting);
     }
 
     public void Dispose() => _limiter.Dispose();

@@ -1,8 +1,9 @@
 // Lookout web page: upload / drop / paste a photo, see the objects, filter them, download results.
-import { fetchConfig, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
+import { fetchConfig, fetchModels, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
 import { drawDetections, colorFor, hitTest, tagText, objectListItem } from './draw.js';
 import { toUprightJpeg, canvasToBlob, saveBlob } from './image.js';
 import { createLive } from './live.js';
+import { createGallery } from './gallery.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -26,22 +27,32 @@ const el = {
   downloadJson: $('download-json'),
   confSlider: $('conf-slider'),
   confValue: $('conf-value'),
+  tileToggle: $('tile-toggle'),
   classFilter: $('class-filter'),
   classFilterEmpty: $('class-filter-empty'),
   objectsList: $('objects-list'),
   objectsCount: $('objects-count'),
   objectsEmpty: $('objects-empty'),
   timings: $('timings'),
+  modelSelect: $('model-select'),
+  answeredBy: $('answered-by'),
   examples: [...document.querySelectorAll('[data-example]')],
 };
 
 /** The confidence the page asks the server for; the slider filters above it without re-uploading. */
 const REQUEST_CONF = 0.05;
 
+/** Where the browser remembers the model picked (a name, never a path). */
+const MODEL_STORAGE_KEY = 'lookout.model';
+
 const state = {
   config: { ...DEFAULT_CONFIG },
+  models: [],           // what GET /api/v1/models offers: {name, family, width, height, isDefault}
+  model: '',            // the model picked; '' = the server's default
+  lastUpload: null,     // { file, name } of the photo on screen, to run again when the model changes
   lastResult: null,     // the server's JSON for the photo on screen
   photo: null,          // { canvas, url, name } the upright image that was uploaded
+  lastInput: null,      // { file, name } of that photo, to run it again when the tile switch changes
   conf: 0.25,
   excluded: new Set(),  // class labels the user switched off
   highlight: null,      // the detection whose box is emphasised
@@ -85,7 +96,7 @@ function setConf(value) {
 }
 
 function renderClassFilter() {
-  const dets = state.lastResult?.detections ?? [];
+  const dets = filterableDetections();
   // Classes with something above the threshold, plus the ones the user switched off (to switch back on).
   const byClass = new Map();
   for (const d of dets) {
@@ -181,10 +192,27 @@ function renderTimings(res, roundTripMs) {
   }
 }
 
+function findModel(name) {
+  return state.models.find((m) => m.name.toLowerCase() === String(name ?? '').toLowerCase());
+}
+
+/** "yolox-nano (416 × 416)": the model that answered, with its input size when the list knows it. */
+function renderAnsweredBy(res) {
+  if (!res?.model) {
+    el.answeredBy.textContent = '—';
+    delete el.answeredBy.dataset.model;
+    return;
+  }
+  const info = findModel(res.model);
+  el.answeredBy.textContent = info?.width ? `${res.model} (${info.width} × ${info.height})` : res.model;
+  el.answeredBy.dataset.model = res.model;
+}
+
 function renderAll() {
   renderClassFilter();
   renderObjectsList();
   renderOverlay();
+  gallery.refresh();
 }
 
 /** Re-filter without a new request: slider, class checkboxes. */
@@ -192,6 +220,7 @@ function refilter() {
   if (state.highlight && !passesFilter(state.highlight)) state.highlight = null;
   renderObjectsList();
   renderOverlay();
+  gallery.refresh();
 }
 
 function setHighlight(det) {
@@ -226,8 +255,8 @@ function resetView() {
   state.lastResult = null;
   state.highlight = null;
   state.excluded.clear();
-  if (state.photo) URL.revokeObjectURL(state.photo.url);
-  state.photo = null;
+  releasePhoto();
+  gallery.clear();
   el.image.removeAttribute('src');
   el.result.hidden = true;
   el.emptyState.hidden = false;
@@ -247,7 +276,10 @@ function resetView() {
  * @param {string} name a base name for downloads
  */
 async function runDetection(file, name) {
+  state.lastInput = { file, name };
   clearError();
+  gallery.clear();
+  state.lastUpload = { file, name };
   state.controller?.abort();
   const id = ++state.requestId;
   const controller = new AbortController();
@@ -266,7 +298,7 @@ async function runDetection(file, name) {
   if (id !== state.requestId) return;
 
   // Show the (upright, shrunk) photo at once, with "Processing…" over it.
-  if (state.photo) URL.revokeObjectURL(state.photo.url);
+  releasePhoto();
   const url = URL.createObjectURL(prepared.blob);
   state.photo = { canvas: prepared.canvas, url, name: baseName(name) };
   state.lastResult = null;
@@ -274,6 +306,7 @@ async function runDetection(file, name) {
   state.excluded.clear();
   renderAll();
   renderTimings(null);
+  renderAnsweredBy(null);
   showPhoto(url);
   el.reset.disabled = false;
   el.downloadJpeg.disabled = true;
@@ -283,6 +316,8 @@ async function runDetection(file, name) {
   try {
     const res = await detect(prepared.blob, {
       conf: REQUEST_CONF,
+      tile: el.tileToggle?.checked ? 'auto' : undefined,
+      model: state.model,
       signal: controller.signal,
       maxUploadBytes: state.config.max_upload_bytes,
       // Wait as long as the server's own deadline, plus time for the upload; the original waited 25 s.
@@ -293,13 +328,17 @@ async function runDetection(file, name) {
     res.detections.sort((a, b) => b.score - a.score);
     state.lastResult = res;
     renderTimings(res, roundTrip);
+    renderAnsweredBy(res);
     renderAll();
+    // A folder model's input size is known once it has loaded: fetch the list again to show it.
+    if (!findModel(res.model)?.width) loadModels().then(() => renderAnsweredBy(state.lastResult));
     el.downloadJpeg.disabled = false;
     el.downloadJson.disabled = false;
     el.dropzone.dataset.result = 'ready';
   } catch (err) {
     if (id !== state.requestId || err.kind === 'aborted') return;
     showError(err.message);
+    if (err.kind === 'unknown-model') loadModels();
     // No result to show for this photo: go back to the start, keeping the message.
     resetView();
     el.dropzone.dataset.result = 'error';
@@ -340,10 +379,81 @@ async function downloadAnnotatedJpeg() {
 }
 
 function downloadJson() {
+  if (gallery.active) { downloadGalleryJson(); return; }
   const res = state.lastResult;
   if (!res) return;
   const blob = new Blob([JSON.stringify(res, null, 2)], { type: 'application/json' });
   saveBlob(blob, `${state.photo?.name ?? 'photo'}-lookout.json`);
+}
+
+// ---------------------------------------------------------------- gallery (several photos at once)
+
+/** The photo on screen came from runDetection (its URL is ours to free) or from the gallery (the gallery's). */
+function releasePhoto() {
+  if (state.photo && !state.photo.fromGallery) URL.revokeObjectURL(state.photo.url);
+  state.photo = null;
+}
+
+/** With a gallery on screen the filters act on every photo, so the class list covers all of them. */
+function filterableDetections() {
+  return gallery.active ? gallery.allDetections() : (state.lastResult?.detections ?? []);
+}
+
+const gallery = createGallery({
+  getConfig: () => state.config,
+  requestConf: REQUEST_CONF,
+  // The gallery's photos go to the model picked and with the tile switch, like a single photo.
+  getModel: () => state.model,
+  getTile: () => (el.tileToggle?.checked ? 'auto' : undefined),
+  passesFilter: (d) => passesFilter(d),
+  onOpen: (item) => openGalleryPhoto(item),
+  onChange: () => {
+    renderClassFilter();
+    el.downloadJson.disabled = !gallery.hasResults();
+  },
+  showError: (message) => showError(message),
+});
+
+function startGallery(files) {
+  clearError();
+  // A single photo's request in flight is replaced by the gallery.
+  state.controller?.abort();
+  state.controller = null;
+  state.requestId++;
+  releasePhoto();
+  state.lastResult = null;
+  state.highlight = null;
+  state.excluded.clear();
+  el.image.removeAttribute('src');
+  el.result.hidden = true;
+  el.emptyState.hidden = false;
+  el.dropzone.dataset.state = 'empty';
+  setBusy(false);
+  renderTimings(null);
+  el.reset.disabled = false;
+  el.downloadJpeg.disabled = true;
+  el.downloadJson.disabled = true;
+  gallery.start(files).then(() => { el.fileInput.value = ''; });
+  renderAll();
+}
+
+/** Opens a finished gallery photo in the usual view; the filters stay as they are, for every photo. */
+function openGalleryPhoto(item) {
+  clearError('photo');
+  releasePhoto();
+  state.photo = { canvas: item.canvas, url: item.url, name: baseName(item.name), fromGallery: true };
+  state.lastResult = item.result;
+  state.highlight = null;
+  renderTimings(item.result, null);
+  showPhoto(item.url);
+  renderAll();
+  el.downloadJpeg.disabled = false;
+  el.dropzone.dataset.result = 'ready';
+}
+
+function downloadGalleryJson() {
+  const blob = new Blob([JSON.stringify(gallery.json(), null, 2)], { type: 'application/json' });
+  saveBlob(blob, 'photos-lookout.json');
 }
 
 // ---------------------------------------------------------------- server status light
@@ -380,14 +490,16 @@ function selectTab(tab) {
 
 const live_ = createLive({
   getFilter: () => passesFilter,
+  getModel: () => state.model,
   showError: (m) => showError(m, 'live'),
   clearError: () => clearError('live'),
 });
 
 function wire() {
   el.fileInput.addEventListener('change', () => {
-    const file = el.fileInput.files?.[0];
-    if (file) runDetection(file, file.name);
+    const files = [...(el.fileInput.files ?? [])];
+    if (files.length > 1) startGallery(files);
+    else if (files.length === 1) runDetection(files[0], files[0].name);
   });
 
   for (const b of el.examples) {
@@ -429,8 +541,9 @@ function wire() {
     dragDepth = 0;
     el.dropzone.classList.remove('dragging');
     if (el.panelPhoto.hidden) return;
-    const file = e.dataTransfer.files?.[0];
-    if (file) runDetection(file, file.name);
+    const files = [...(e.dataTransfer.files ?? [])];
+    if (files.length > 1) startGallery(files);
+    else if (files.length === 1) runDetection(files[0], files[0].name);
   });
 
   // Paste an image from the clipboard.
@@ -449,6 +562,10 @@ function wire() {
   });
   el.downloadJson.addEventListener('click', downloadJson);
 
+  // Tiling changes what the server finds, so the photo on screen is sent again.
+  el.tileToggle?.addEventListener('change', () => {
+    if (state.lastInput) runDetection(state.lastInput.file, state.lastInput.name);
+  });
   el.confSlider.addEventListener('input', () => {
     setConf(Number(el.confSlider.value));
     renderClassFilter();
@@ -505,6 +622,61 @@ function wire() {
   }
 }
 
+// ---------------------------------------------------------------- model picker
+
+function storedModel() {
+  try { return localStorage.getItem(MODEL_STORAGE_KEY) || ''; } catch { return ''; }
+}
+
+function storeModel(name) {
+  try {
+    if (name) localStorage.setItem(MODEL_STORAGE_KEY, name);
+    else localStorage.removeItem(MODEL_STORAGE_KEY);
+  } catch { /* storage off (private mode): the choice lasts until the page is closed */ }
+}
+
+function modelLabel(m) {
+  const size = m.width ? ` — ${m.width === m.height ? m.width : `${m.width} × ${m.height}`} px` : '';
+  return `${m.name}${size}${m.isDefault ? ' (default)' : ''}`;
+}
+
+/** Fills the picker from the server's list; a remembered model the server no longer has falls back to the default. */
+async function loadModels() {
+  const { models } = await fetchModels();
+  state.models = models;
+  const wanted = storedModel();
+  const match = models.find((m) => m.name.toLowerCase() === wanted.toLowerCase());
+  state.model = match ? match.name : '';
+  if (wanted && !match) storeModel('');
+
+  const select = el.modelSelect;
+  select.replaceChildren();
+  const auto = document.createElement('option');
+  auto.value = '';
+  const def = models.find((m) => m.isDefault);
+  auto.textContent = def ? `Server default (${def.name})` : 'Server default';
+  select.append(auto);
+  for (const m of models) {
+    const option = document.createElement('option');
+    option.value = m.name;
+    option.textContent = modelLabel(m);
+    option.dataset.family = m.family;
+    select.append(option);
+  }
+  select.value = state.model;
+  select.disabled = models.length === 0;
+  select.dataset.ready = 'true';
+}
+
+function wireModelPicker() {
+  el.modelSelect.addEventListener('change', () => {
+    state.model = el.modelSelect.value;
+    storeModel(state.model);
+    // The photo on screen is run again, so the answer always matches the model shown.
+    if (state.lastUpload && !state.controller) runDetection(state.lastUpload.file, state.lastUpload.name);
+  });
+}
+
 // ---------------------------------------------------------------- test hook
 
 window.lookout = {
@@ -512,13 +684,17 @@ window.lookout = {
   /** The detections currently drawn on #overlay after the slider and class filter. */
   visibleDetections: () => visibleDetections().map((d) => ({ ...d, box: { ...d.box } })),
   get config() { return state.config; },
+  get model() { return state.model; },
   live: live_.hook,
+  gallery: gallery.hook,
 };
 
 async function init() {
   setConf(state.conf);
   wire();
+  wireModelPicker();
   pollStatus();
+  await loadModels();
   state.config = await fetchConfig();
   setConf(state.config.default_conf);
   renderAll();

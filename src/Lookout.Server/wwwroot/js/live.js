@@ -11,7 +11,7 @@ const FPS_WINDOW_MS = 3000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * @param {{getFilter: () => (d: object) => boolean, showError: (m: string) => void, clearError: () => void}} deps
+ * @param {{getFilter: () => (d: object) => boolean, getModel?: () => string, showError: (m: string) => void, clearError: () => void}} deps
  */
 export function createLive(deps) {
   const $ = (id) => document.getElementById(id);
@@ -152,7 +152,7 @@ export function createLive(deps) {
       s.controller = controller;
       const t0 = performance.now();
       try {
-        const res = await detect(blob, { conf: 0.05, signal: controller.signal, timeoutMs: FRAME_TIMEOUT_MS });
+        const res = await detect(blob, { conf: 0.05, model: deps.getModel?.(), signal: controller.signal, timeoutMs: FRAME_TIMEOUT_MS });
         if (session !== s.session) return;
         const now = performance.now();
         s.latencyMs = now - t0;
