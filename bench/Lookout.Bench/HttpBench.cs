@@ -198,7 +198,7 @@ public sealed class BareRun : IDisposable
     public double MeasureDecode(int runs) => BenchAssets.Median(Enumerable.Range(0, runs).Select(_ =>
     {
         var t0 = Stopwatch.GetTimestamp();
-        using var image = _decoder.Decode(_image, Math.Max(_model.InputWidth, _model.InputHeight), Lookout.Detection.Imaging.ModelInputRule.Default.JpegScale);
+        using var image = _decoder.Decode(_image, Math.Max(_model.InputWidth, _model.InputHeight), Lookout.Detection.Imaging.ModelInputRule.For(_model.Family).JpegScale);
         return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
     }).ToArray());
 

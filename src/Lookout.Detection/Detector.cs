@@ -23,7 +23,7 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null,
     public ImageDecoder Decoder { get; } = decoder ?? new ImageDecoder();
 
     /// <summary>How encoded photos become this detector's model input (decode scale and resize filter).</summary>
-    public ModelInputRule InputRule { get; } = inputRule ?? ModelInputRule.Default;
+    public ModelInputRule InputRule { get; } = inputRule ?? ModelInputRule.For(model.Family);
 
     /// <summary>Detects objects in encoded image bytes, decoded as the input rule says.</summary>
     public DetectionResult Detect(ReadOnlySpan<byte> encoded, DetectionOptions? options = null, CancellationToken cancellationToken = default) =>

@@ -82,11 +82,14 @@ public sealed class EvalSettings : ModelSettings
     [CommandOption("--input-rule <RULES>")]
     [Description("How photos become the model input (JPEG decode scale + resize filter), for comparing them: one or more of " +
         "full-bilinear, full-area, dct-halving-bilinear, dct-halving-area, dct-eighths-bilinear, dct-eighths-area, comma-separated " +
-        "(several are evaluated taking turns image by image, like several models). Default: the rule every route uses.")]
+        "(several are evaluated taking turns image by image, like several models). Default: the rule every route uses for the model's family.")]
     public string? InputRule { get; init; }
 
-    internal IReadOnlyList<ModelInputRule> InputRules =>
-        InputRule is null ? [ModelInputRule.Default] : InputRule.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ModelInputRule.Parse).ToList();
+    /// <summary>The rules asked for; one null (each model's own rule, <see cref="ModelInputRule.For"/>) when none was.</summary>
+    internal IReadOnlyList<ModelInputRule?> InputRules =>
+        InputRule is null
+            ? [null]
+            : InputRule.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => (ModelInputRule?)ModelInputRule.Parse(n)).ToList();
 
     [CommandOption("--per-class")]
     [Description("Show every class in the per-class table (default: the 10 classes with most ground-truth objects).")]

@@ -39,15 +39,24 @@ public sealed record ModelInputRule(string Name, JpegScaleSteps JpegScale, Resiz
         [FullBilinear, FullArea, HalvingBilinear, HalvingArea, EighthsBilinear, EighthsArea];
 
     /// <summary>
-    /// The rule every route uses: full-size decode, area filter. Chosen by accuracy (docs/large-photos.md, made by
-    /// bench/large-photos.sh): the fastest candidate whose AP, averaged over the set as given and enlarged 2× and 4×,
-    /// is within 0.003 of the best candidate's on both the COCO val2017 dev set and coco128. Only the two area-filter
-    /// rules reach the best on val2017 (0.373 against 0.365–0.368 for the bilinear ones: the bilinear shrink aliases);
-    /// of those, the halving DCT decode then missed by 0.00001 on coco128, so the full decode is kept. Its decode +
-    /// resize costs 1.28× full-bilinear's and about 1.9× the old halving + bilinear's averaged over these sets (about
-    /// 3× on 4× enlarged photos, where the old rule decoded at 1/4).
+    /// The rule every route uses for a model of this family (a caller may pick another, as `lookout eval --input-rule`
+    /// does to compare them). Chosen by accuracy, per family, where the choice changes the answer:
+    /// <list type="bullet">
+    /// <item>YOLOX: full-size decode, area filter (docs/large-photos.md, made by bench/large-photos.sh): the fastest
+    /// candidate whose AP, averaged over the set as given and enlarged 2× and 4×, is within 0.003 of the best on both
+    /// the COCO val2017 dev set and coco128. Only the two area-filter rules reach the best on val2017 (0.373 against
+    /// 0.365–0.368 for the bilinear ones: the bilinear shrink aliases); of those, the halving DCT decode then missed by
+    /// 0.00001 on coco128, so the full decode is kept.</item>
+    /// <item>Ultralytics and Darknet: halving DCT decode, cv2-exact bilinear — what their reference pipelines
+    /// (Ultralytics' letterbox, OpenCV DNN) feed them. On the val2017 dev set the rules tie for them (YOLOv8n: AP 0.487
+    /// with every rule, the photos are not larger than its 640 input; Yolo-Fastest-1.1-XL: 0.218 / 0.219 / 0.223 for
+    /// full-bilinear / full-area / halving-bilinear, within the set's noise), while only bilinear keeps their detections
+    /// equal to the reference pipelines' (the area filter moved a YOLOv8n score by 0.03 on dog.jpg), so they keep it,
+    /// with the fastest decode.</item>
+    /// </list>
     /// </summary>
-    public static ModelInputRule Default => FullArea;
+    public static ModelInputRule For(string family) =>
+        string.Equals(family, "yolox", StringComparison.OrdinalIgnoreCase) ? FullArea : HalvingBilinear;
 
     public static ModelInputRule Parse(string name) =>
         Candidates.FirstOrDefault(c => string.Equals(c.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))

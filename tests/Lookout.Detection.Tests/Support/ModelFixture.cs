@@ -26,7 +26,7 @@ public sealed class ModelFixture : IDisposable
     /// </summary>
     public Detector Detector { get; }
 
-    /// <summary>The pipeline as every route runs it (<see cref="ModelInputRule.Default"/>: full decode + area filter).</summary>
+    /// <summary>The pipeline as every route runs it (<see cref="ModelInputRule.For"/>: full decode + area filter for YOLOX).</summary>
     public Detector DefaultDetector { get; }
     public AnnotationRenderer Renderer { get; }
 
