@@ -30,8 +30,8 @@ public sealed class ModelsQuantizeSettings : ModelSettings
 
     [CommandOption("--method <METHOD>")]
     [Description("Activation ranges from the calibration histograms: 'minmax' (the extremes seen) or 'percentile' (keep --percentile % of each tensor's values).")]
-    [DefaultValue("minmax")]
-    public string Method { get; init; } = "minmax";
+    [DefaultValue("percentile")]
+    public string Method { get; init; } = "percentile";
 
     [CommandOption("--percentile <P>")]
     [Description("Share of each activation's values kept inside its range (percentile method).")]
