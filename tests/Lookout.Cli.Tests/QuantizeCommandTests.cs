@@ -28,7 +28,7 @@ public sealed class QuantizedYolov8nFixture : IAsyncLifetime
             "--calibration", TestAssets.SharedPath("data", "coco128", "images"), "--images", "32", "--out", Output,
             "--val-images", TestAssets.SharedPath("data", "coco-val2017-dev", "images"),
             "--val-coco-json", TestAssets.SharedPath("data", "coco-val2017-dev", "instances_val2017_dev.json"),
-            "--max-float-layers", "2", "--speed-rounds", "3");
+            "--speed-rounds", "3");
         Elapsed = watch.Elapsed;
     }
 
@@ -49,6 +49,25 @@ public sealed class QuantizeCommandTests(QuantizedYolov8nFixture fixture, ITestO
         Assert.Contains("AP on 48 images", fixture.Run.Console);
         Assert.Contains("within --max-ap-drop 0.01", fixture.Run.Console);
         Assert.Contains("Bare Run, medians of 3 interleaved rounds", fixture.Run.Console);
+    }
+
+    [Fact]
+    public void With_labels_the_sensitivity_step_aims_at_the_ap_gate_and_stops_at_the_first_try_that_passes()
+    {
+        Assert.True(fixture.Run.ExitCode == 0, fixture.Run.ToString());
+        // Every try is measured as the gate measures it (AP on the val set), not by agreement on the calibration images.
+        var tries = fixture.Run.Console.Split('\n').Select(l => l.Trim())
+            .Where(l => l.StartsWith("every layer int8:", StringComparison.Ordinal) || l.Contains(" layer(s) float: ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(tries);
+        Assert.All(tries, t => Assert.Contains(": AP on 48 images", t));
+        // Only the last try passes, and the file keeps exactly its float layers: no layer is given back that AP did not need.
+        Assert.All(tries[..^1], t => Assert.Contains("more than --max-ap-drop", t));
+        Assert.Contains("within --max-ap-drop", tries[^1]);
+        int floatLayers = QuantizationFacts.ReadFile(fixture.Output)!.FloatLayers.Count;
+        Assert.Equal(tries.Count == 1 ? 0 : 1 << (tries.Count - 2), floatLayers);
+        // With the default percentile ranges YOLOv8n passes at once (AP drop 0.0078 on this set): every layer int8.
+        Assert.Single(tries);
+        Assert.Equal(0, floatLayers);
     }
 
     [Fact]
@@ -101,7 +120,7 @@ public sealed class QuantizeCommandTests(QuantizedYolov8nFixture fixture, ITestO
         Assert.Equal("yolov8n_fp32.onnx", facts.Source);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(fixture.Source))), facts.SourceSha256);
         Assert.Equal(32, facts.CalibrationImages);
-        Assert.Equal("minmax", facts.Method);
+        Assert.Equal("percentile 99.99", facts.Method);
         Assert.StartsWith("passed: AP on 48 images", facts.Gate);
     }
 

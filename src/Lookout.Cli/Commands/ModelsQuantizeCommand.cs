@@ -30,8 +30,8 @@ public sealed class ModelsQuantizeSettings : ModelSettings
 
     [CommandOption("--method <METHOD>")]
     [Description("Activation ranges from the calibration histograms: 'minmax' (the extremes seen) or 'percentile' (keep --percentile % of each tensor's values).")]
-    [DefaultValue("minmax")]
-    public string Method { get; init; } = "minmax";
+    [DefaultValue("percentile")]
+    public string Method { get; init; } = "percentile";
 
     [CommandOption("--percentile <P>")]
     [Description("Share of each activation's values kept inside its range (percentile method).")]
@@ -169,16 +169,20 @@ public sealed class ModelsQuantizeCommand(CliEnvironment env) : AsyncCommand<Mod
         if (calibration.Images.Count < settings.Images)
             env.WriteWarning($"only {calibration.Images.Count} readable calibration images of the {settings.Images} asked for.");
 
-        // Each try prints its line as it ends (a try is one quantised build measured on the calibration images).
-        var result = quantizer.QuantizeWithSensitivity(calibration, s => console.MarkupLine(Markup.Escape(
-            $"  {(s.FloatLayers.Count == 0 ? "every layer int8" : $"{s.FloatLayers.Count} layer(s) float")}: {s.Agreement} (calibration images)")), cancellationToken);
+        // The sensitivity step aims at the gate that will be applied: with labels, AP on the validation set (a layer
+        // goes back to float only when AP needs it); without, agreement with float on the calibration images.
+        var apGate = gateData is null ? null : new ApGate(env, settings, gateData, quantizer.FloatDetector, total);
+        QuantizationTarget? target = apGate is null ? null : apGate.CheckAsync;
+        // Each try prints its line as it ends (a try is one quantised build measured against the target).
+        var result = await quantizer.QuantizeWithSensitivityAsync(calibration, target, s => console.MarkupLine(Markup.Escape(
+            $"  {(s.FloatLayers.Count == 0 ? "every layer int8" : $"{s.FloatLayers.Count} layer(s) float")}: {s.Check}")), cancellationToken);
         var graph = result.Graph;
         var floatLayers = graph.FloatLayers.ToList();
         console.MarkupLine(Markup.Escape($"Quantised {graph.Summary.QuantizedNodes} nodes ({Counts(graph.Summary.QuantizedByOp)}); " +
             $"float: the head's {graph.Summary.HeadConvolutions.Count} last convolutions and the decoding" +
             (floatLayers.Count > 0 ? $", and {floatLayers.Count} layer(s): {string.Join(", ", floatLayers)}" : "") + "."));
         if (!result.TargetMet && options.Sensitivity)
-            env.WriteWarning($"the sensitivity step did not reach the agreement target with up to {options.MaxFloatLayers} float layers.");
+            env.WriteWarning($"the sensitivity step did not reach its target ({(apGate is null ? "agreement" : "AP drop")}) with up to {options.MaxFloatLayers} float layers.");
 
         var bytes = graph.ToBytes();
         var fused = ModelQuantizer.OptimizedOpCounts(bytes);
@@ -188,7 +192,7 @@ public sealed class ModelsQuantizeCommand(CliEnvironment env) : AsyncCommand<Mod
 
         using var int8Model = DetectionModel.Load(floatModel.Name + "-int8", floatModel.Family, bytes, new InferenceSettings { IntraOpThreads = settings.Threads }, floatModel.Names);
         var int8Detector = new Detector(int8Model);
-        var gate = await GateAsync(settings, gateData, quantizer, calibration, int8Detector, progress, total, cancellationToken);
+        var gate = await GateAsync(settings, apGate, quantizer, calibration, int8Detector, progress, cancellationToken);
         console.MarkupLine(Markup.Escape(gate.Text));
 
         if (settings.SpeedRounds > 0)
@@ -217,8 +221,8 @@ public sealed class ModelsQuantizeCommand(CliEnvironment env) : AsyncCommand<Mod
 
     private sealed record GateOutcome(bool Passed, string Text);
 
-    private async Task<GateOutcome> GateAsync(ModelsQuantizeSettings settings, EvalData? data, ModelQuantizer quantizer, CalibrationData calibration,
-        Detector int8Detector, bool progress, Stopwatch total, CancellationToken cancellationToken)
+    private async Task<GateOutcome> GateAsync(ModelsQuantizeSettings settings, ApGate? apGate, ModelQuantizer quantizer, CalibrationData calibration,
+        Detector int8Detector, bool progress, CancellationToken cancellationToken)
     {
         var images = settings.ValImages is null ? calibration.Images : ImageFiles(settings.ValImages);
         string where = settings.ValImages is null ? "the calibration images" : settings.ValImages;
@@ -231,18 +235,42 @@ public sealed class ModelsQuantizeCommand(CliEnvironment env) : AsyncCommand<Mod
         bool agrees = agreement.Meets(settings.MinMatched, settings.MaxShift);
         string agreementText = string.Create(CultureInfo.InvariantCulture,
             $"agreement with float on {agreement.Images} images of {where}: {agreement} (target ≥ {settings.MinMatched:P0}, ≤ {settings.MaxShift:0.##} px)");
-        if (data is null) return new GateOutcome(agrees, agreementText);
+        if (apGate is null) return new GateOutcome(agrees, agreementText);
 
-        var evalSettings = new EvalSettings { Images = settings.ValImages, CocoJson = settings.ValCocoJson, Labels = settings.ValLabels };
-        var results = await EvalRunner.RunAsync(env, evalSettings, data, [quantizer.FloatDetector, int8Detector],
-            new DetectionOptions { Confidence = evalSettings.Confidence, Iou = evalSettings.Iou, MaxDetections = evalSettings.MaxDetections },
-            progress, total, cancellationToken) ?? throw new UsageException("The validation set has unreadable images; the gate needs every one.");
-        double apFloat = results[0].Evaluation.Metrics.AP, apInt8 = results[1].Evaluation.Metrics.AP, drop = apFloat - apInt8;
-        bool passed = drop <= settings.MaxApDrop + 1e-9;
-        var text = string.Create(CultureInfo.InvariantCulture,
-            $"AP on {data.Work.Count} images of {settings.ValImages}: float {apFloat:0.0000}, int8 {apInt8:0.0000}, drop {drop:0.0000} " +
-            $"({(passed ? "within" : "more than")} --max-ap-drop {settings.MaxApDrop}); AP50 float {results[0].Evaluation.Metrics.AP50:0.000}, int8 {results[1].Evaluation.Metrics.AP50:0.000}; {agreementText}");
-        return new GateOutcome(passed, text);
+        var check = await apGate.CheckAsync(int8Detector, cancellationToken);
+        return new GateOutcome(check.Met, $"{check.Text}; {agreementText}");
+    }
+
+    /// <summary>
+    /// The AP gate (AP 0.50:0.95 through <c>lookout eval</c>'s loaders, runner and metric must not drop more than
+    /// --max-ap-drop), shared by the sensitivity step and the final gate; float's evaluation is made once.
+    /// </summary>
+    private sealed class ApGate(CliEnvironment env, ModelsQuantizeSettings settings, EvalData data, Detector floatDetector, Stopwatch total)
+    {
+        private readonly EvalSettings _eval = new() { Images = settings.ValImages, CocoJson = settings.ValCocoJson, Labels = settings.ValLabels };
+        private CocoMetrics? _float;
+
+        private DetectionOptions Options => new() { Confidence = _eval.Confidence, Iou = _eval.Iou, MaxDetections = _eval.MaxDetections };
+
+        private async Task<CocoMetrics> EvaluateAsync(Detector detector, CancellationToken cancellationToken)
+        {
+            bool progress = env.CanShowProgress(false, settings.NoProgress);
+            var results = await EvalRunner.RunAsync(env, _eval, data, [detector], Options, progress, total, cancellationToken)
+                ?? throw new UsageException("The validation set has unreadable images; the gate needs every one.");
+            return results[0].Evaluation.Metrics;
+        }
+
+        public async Task<TargetCheck> CheckAsync(Detector candidate, CancellationToken cancellationToken)
+        {
+            _float ??= await EvaluateAsync(floatDetector, cancellationToken);
+            var int8 = await EvaluateAsync(candidate, cancellationToken);
+            double drop = _float.AP - int8.AP;
+            bool passed = drop <= settings.MaxApDrop + 1e-9;
+            var text = string.Create(CultureInfo.InvariantCulture,
+                $"AP on {data.Work.Count} images of {settings.ValImages}: float {_float.AP:0.0000}, int8 {int8.AP:0.0000}, drop {drop:0.0000} " +
+                $"({(passed ? "within" : "more than")} --max-ap-drop {settings.MaxApDrop}); AP50 float {_float.AP50:0.000}, int8 {int8.AP50:0.000}");
+            return new TargetCheck(passed, -drop, text);
+        }
     }
 
     /// <summary>The float model's file contents and a name for it (a catalogue name, or the file's name).</summary>

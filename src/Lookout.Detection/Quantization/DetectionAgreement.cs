@@ -11,6 +11,9 @@ namespace Lookout.Detection.Quantization;
 public sealed record DetectionAgreement(int Images, int ReferenceDetections, int CandidateDetections, int ReferenceMatched,
     int CandidateMatched, double MeanShiftPx)
 {
+    /// <summary>The mean shift of the confident pairs only (both boxes scoring ≥ the threshold): reported beside <see cref="MeanShiftPx"/>, not gated on (docs/int8.md).</summary>
+    public double ConfidentShiftPx { get; init; }
+
     public const double MatchIou = 0.5;
 
     /// <summary>The share of a threshold the partner of a detection must reach.</summary>
@@ -24,13 +27,13 @@ public sealed record DetectionAgreement(int Images, int ReferenceDetections, int
 
     public override string ToString() =>
         $"{ReferenceMatched} of {ReferenceDetections} float detections kept, {CandidateMatched} of {CandidateDetections} int8 detections found by float too " +
-        $"(matched {Matched:P1}), mean box shift {MeanShiftPx:0.00} px";
+        $"(matched {Matched:P1}), mean box shift {MeanShiftPx:0.00} px ({ConfidentShiftPx:0.00} px between confident pairs)";
 
     /// <summary>Accumulates the comparison image by image, from detections made at <see cref="PartnerScoreShare"/> of the threshold.</summary>
     public sealed class Builder(int inputWidth, int inputHeight, float threshold)
     {
-        private int _images, _reference, _candidate, _referenceMatched, _candidateMatched, _pairs;
-        private double _shift;
+        private int _images, _reference, _candidate, _referenceMatched, _candidateMatched, _pairs, _confidentPairs;
+        private double _shift, _confidentShift;
 
         public float Threshold { get; } = threshold;
 
@@ -38,20 +41,23 @@ public sealed record DetectionAgreement(int Images, int ReferenceDetections, int
         {
             _images++;
             double toInput = Math.Min((double)inputWidth / reference.ImageWidth, (double)inputHeight / reference.ImageHeight);
-            var (n, matched, shift, pairs) = Match(reference.Detections, candidate.Detections, toInput);
+            var (n, matched, shift, pairs, confidentShift, confidentPairs) = Match(reference.Detections, candidate.Detections, toInput);
             _reference += n;
             _referenceMatched += matched;
             _shift += shift;
             _pairs += pairs;
-            (n, matched, _, _) = Match(candidate.Detections, reference.Detections, toInput);
+            _confidentShift += confidentShift;
+            _confidentPairs += confidentPairs;
+            (n, matched, _, _, _, _) = Match(candidate.Detections, reference.Detections, toInput);
             _candidate += n;
             _candidateMatched += matched;
         }
 
-        private (int Count, int Matched, double Shift, int Pairs) Match(IReadOnlyList<Detection> from, IReadOnlyList<Detection> to, double toInput)
+        private (int Count, int Matched, double Shift, int Pairs, double ConfidentShift, int ConfidentPairs) Match(
+            IReadOnlyList<Detection> from, IReadOnlyList<Detection> to, double toInput)
         {
-            int count = 0, matched = 0;
-            double shift = 0;
+            int count = 0, matched = 0, confidentPairs = 0;
+            double shift = 0, confidentShift = 0;
             var used = new bool[to.Count];
             foreach (var r in from.Where(d => d.Score >= Threshold).OrderByDescending(d => d.Score))
             {
@@ -69,11 +75,16 @@ public sealed record DetectionAgreement(int Images, int ReferenceDetections, int
                 used[best] = true;
                 matched++;
                 var b = to[best].Box;
-                shift += toInput * (Math.Abs(r.Box.X1 - b.X1) + Math.Abs(r.Box.Y1 - b.Y1) + Math.Abs(r.Box.X2 - b.X2) + Math.Abs(r.Box.Y2 - b.Y2)) / 4;
+                double d = toInput * (Math.Abs(r.Box.X1 - b.X1) + Math.Abs(r.Box.Y1 - b.Y1) + Math.Abs(r.Box.X2 - b.X2) + Math.Abs(r.Box.Y2 - b.Y2)) / 4;
+                shift += d;
+                if (to[best].Score >= Threshold) (confidentShift, confidentPairs) = (confidentShift + d, confidentPairs + 1);
             }
-            return (count, matched, shift, matched);
+            return (count, matched, shift, matched, confidentShift, confidentPairs);
         }
 
-        public DetectionAgreement Build() => new(_images, _reference, _candidate, _referenceMatched, _candidateMatched, _pairs == 0 ? 0 : _shift / _pairs);
+        public DetectionAgreement Build() => new(_images, _reference, _candidate, _referenceMatched, _candidateMatched, _pairs == 0 ? 0 : _shift / _pairs)
+        {
+            ConfidentShiftPx = _confidentPairs == 0 ? 0 : _confidentShift / _confidentPairs,
+        };
     }
 }

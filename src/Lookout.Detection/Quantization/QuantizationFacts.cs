@@ -46,11 +46,50 @@ public sealed record QuantizationFacts(
             metadata.GetValueOrDefault(GateKey, ""));
     }
 
-    /// <summary>Reads the facts from a model file's metadata without loading the model into ONNX Runtime.</summary>
+    /// <summary>
+    /// Reads the facts from a model file's metadata without loading the model into ONNX Runtime, and without parsing
+    /// its graph: only ModelProto's top-level fields are walked and the graph's bytes (nearly the whole file) are
+    /// skipped, so a listing can afford it.
+    /// </summary>
     public static QuantizationFacts? ReadFile(string onnxPath)
     {
+        const int MetadataPropsField = 14; // onnx.proto: repeated StringStringEntryProto metadata_props = 14
         using var stream = File.OpenRead(onnxPath);
-        var model = Onnx.ModelProto.Parser.ParseFrom(stream);
-        return Read(model.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal));
+        using var input = new Google.Protobuf.CodedInputStream(stream);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            uint tag;
+            while ((tag = input.ReadTag()) != 0)
+            {
+                if (Google.Protobuf.WireFormat.GetTagFieldNumber(tag) == MetadataPropsField
+                    && Google.Protobuf.WireFormat.GetTagWireType(tag) == Google.Protobuf.WireFormat.WireType.LengthDelimited)
+                {
+                    var entry = new Onnx.StringStringEntryProto();
+                    input.ReadMessage(entry);
+                    metadata[entry.Key] = entry.Value;
+                }
+                else input.SkipLastField();
+            }
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null; // not an ONNX file: it has no facts, and loading it will say what is wrong
+        }
+        return Read(metadata);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Size, DateTime LastWriteUtc, QuantizationFacts? Facts)> FileCache =
+        new(StringComparer.Ordinal);
+
+    /// <summary><see cref="ReadFile"/>, read again only when the file's size or time changes (listings ask often).</summary>
+    public static QuantizationFacts? ReadFileCached(string onnxPath, long size, DateTime lastWriteUtc)
+    {
+        if (FileCache.TryGetValue(onnxPath, out var hit) && hit.Size == size && hit.LastWriteUtc == lastWriteUtc) return hit.Facts;
+        QuantizationFacts? facts;
+        try { facts = ReadFile(onnxPath); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
+        FileCache[onnxPath] = (size, lastWriteUtc, facts);
+        return facts;
     }
 }

@@ -201,6 +201,12 @@ public static class DetectApiEndpoints
         public string? Path { get; init; }
         public DownloadEntry? Download { get; init; }
         public int ActiveRequests { get; init; }
+
+        /// <summary>"int8" for a file <c>lookout models quantize</c> made; absent for float models.</summary>
+        public string? Precision { get; init; }
+
+        /// <summary>How the int8 file was made: its float source (name and SHA-256), calibration, layers left float, gate.</summary>
+        public Lookout.Detection.Quantization.QuantizationFacts? Quantization { get; init; }
     }
 
     public sealed record DownloadEntry(long BytesReceived, long TotalBytes, double Percent, bool Running, string? Error);
@@ -210,6 +216,9 @@ public static class DetectApiEndpoints
         public int LoadedCount { get; init; }
         public int MaxLoadedModels { get; init; }
         public IReadOnlyList<string> ModelDirectories { get; init; } = [];
+
+        /// <summary>Set when int8 models are listed and the CPU lacks VNNI: they may run no faster than float here.</summary>
+        public string? Int8Warning { get; init; }
     }
 
     private static IResult ListModels(ModelRegistry registry, IOptions<LookoutOptions> options) =>
@@ -238,20 +247,27 @@ public static class DetectApiEndpoints
                     Licence = store.Manifest.LicenceOf(info), FileSize = store.Manifest.TotalSize(info), Location = location,
                     Path = main?.Path, ActiveRequests = status.ActiveRequests,
                     Download = status.Download is { } d ? new DownloadEntry(d.BytesReceived, d.TotalBytes, d.Percent, d.Running, d.Error) : null,
+                    Precision = model?.Quantization is null ? null : "int8", Quantization = model?.Quantization,
                 };
             }
             var file = status.File!;
+            // A loaded model knows its facts; an unloaded file's are read from its metadata alone (the graph is skipped, and cached by size and time).
+            var facts = model?.Quantization ?? (file.Kind == "onnx" && file.Problem is null
+                ? Lookout.Detection.Quantization.QuantizationFacts.ReadFileCached(file.Path, file.Size, file.LastWriteUtc) : null);
             return new ModelEntry(status.Name, model?.Family ?? (file.Kind == "darknet" ? "darknet" : "onnx"),
                 $"Models folder: {System.IO.Path.GetFileName(file.Path)}", isDefault, model is not null, status.CanAnswer,
                 model?.InputWidth, model?.InputHeight, model?.ExecutionProvider, model?.Names)
             {
                 Origin = "folder", State = state, Error = status.Error, InputSize = model?.InputWidth, FileSize = file.Size,
                 Location = file.Path, Path = file.Path, ActiveRequests = status.ActiveRequests,
+                Precision = facts is null ? null : "int8", Quantization = facts,
             };
         }).ToArray();
         return new ModelsResponse(defaultModel, entries)
         {
             LoadedCount = registry.LoadedCount, MaxLoadedModels = registry.MaxLoadedModels, ModelDirectories = registry.Directories,
+            Int8Warning = entries.Any(e => e.Precision == "int8") && Lookout.Detection.Quantization.CpuFeatures.HasVnni() == false
+                ? Lookout.Detection.Quantization.CpuFeatures.NoVnniWarning : null,
         };
     }
 

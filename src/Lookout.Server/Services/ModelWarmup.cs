@@ -33,6 +33,7 @@ public sealed class ModelWarmup(ModelRegistry models, Readiness readiness, Image
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        WarnAboutInt8WithoutVnni();
         try
         {
             using var lease = await AcquireAsync(options.Value.Model, stoppingToken);
@@ -49,6 +50,18 @@ public sealed class ModelWarmup(ModelRegistry models, Readiness readiness, Image
             readiness.MarkFailed(ex.Message);
             logger.LogError("The default model {Model} could not be loaded; /readyz stays 503 until it can. {Reason}", options.Value.Model, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// At start-up, int8 files in the models folders on a CPU without VNNI: the operator quantised for speed that this
+    /// CPU may not give (the list says so too, in int8_warning).
+    /// </summary>
+    private void WarnAboutInt8WithoutVnni()
+    {
+        if (Lookout.Detection.Quantization.CpuFeatures.HasVnni() != false) return;
+        var int8 = DetectApiEndpoints.Listing(models, options.Value.Model).Models.Where(m => m.Precision == "int8").Select(m => m.Name).ToList();
+        if (int8.Count > 0)
+            logger.LogWarning("int8 models {Models}: {Warning}", string.Join(", ", int8), Lookout.Detection.Quantization.CpuFeatures.NoVnniWarning);
     }
 
     /// <summary>The default model, waiting for its download when it must be fetched first (requests meanwhile get 503 and the progress).</summary>
