@@ -84,8 +84,9 @@ internal static class EvalRunner
             return null;
         }
 
-        // Several input rules for one model are told apart by name: "yolox-nano (full-area)".
-        bool nameRules = detectors.Select(d => d.InputRule).Distinct().Count() > 1;
+        // Several input rules asked for one model are told apart by name: "yolox-nano (full-area)". Models that
+        // merely differ in their family's own rule keep their plain names.
+        bool nameRules = settings.InputRules.Count > 1;
         var results = new List<ModelResult>(models);
         for (int m = 0; m < models; m++)
         {
