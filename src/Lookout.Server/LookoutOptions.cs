@@ -124,7 +124,8 @@ public sealed class ArchiveOptions
 
 public sealed class PageOptions
 {
-    /// <summary>The page shrinks photos to this longest side before upload (the original used 1280).</summary>
+    /// <summary>The page shows photos shrunk to this longest side (the original used 1280); it uploads the original
+    /// file unless that is over the upload or pixel limit or a format the server does not read, and only then this shrunk JPEG.</summary>
     [Range(64, 8192)] public int MaxSide { get; set; } = 1280;
 }
 

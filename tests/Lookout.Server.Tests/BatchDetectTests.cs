@@ -138,6 +138,8 @@ public sealed class BatchDetectTests(DefaultServerFixture fixture)
     {
         var config = JsonDocument.Parse(await Client.GetStringAsync("/api/v1/config")).RootElement;
         Assert.Equal(16, config.GetProperty("max_images_per_request").GetInt32());
+        // The page uploads the original photo only within the decoder's pixel limit.
+        Assert.Equal(Lookout.Detection.Imaging.DecodeLimits.DefaultMaxPixels, config.GetProperty("max_pixels").GetInt64());
         var doc = await Client.GetStringAsync("/openapi/v1.json");
         Assert.Contains("'images'", doc);
         Assert.Contains("MaxImagesPerRequest", doc);

@@ -277,6 +277,9 @@ public static class DetectApiEndpoints
     {
         /// <summary>The page's gallery sends at most this many photos per request.</summary>
         public int MaxImagesPerRequest { get; init; }
+
+        /// <summary>The decoder's pixel limit: the page uploads a larger photo as its own shrunk JPEG instead of the original.</summary>
+        public long MaxPixels { get; init; }
     }
 
     private static IResult Config(IOptions<LookoutOptions> options) => new BufferedJson(new ConfigResponse(
@@ -285,6 +288,7 @@ public static class DetectApiEndpoints
         ExampleEndpoints.Examples.Select(e => new ExampleEntry(Path.GetFileNameWithoutExtension(e), "/examples/" + e)).ToArray())
     {
         MaxImagesPerRequest = options.Value.Limits.MaxImagesPerRequest,
+        MaxPixels = options.Value.Limits.MaxPixels,
     }, 200);
 }
 

@@ -6,6 +6,7 @@ export const REQUEST_TIMEOUT_MS = 25_000; // the original page waited 25 s too
 export const DEFAULT_CONFIG = Object.freeze({
   max_side: 1280,
   max_upload_bytes: 20 * 1024 * 1024,
+  max_pixels: 0,        // 0 = not told: the server's own 400/413 says when a photo has too many pixels
   default_conf: 0.25,
   request_timeout_seconds: 25,
   max_images_per_request: 16,
@@ -34,6 +35,7 @@ export async function fetchConfig() {
     return {
       max_side: positiveNumber(cfg.max_side, DEFAULT_CONFIG.max_side),
       max_upload_bytes: positiveNumber(cfg.max_upload_bytes, DEFAULT_CONFIG.max_upload_bytes),
+      max_pixels: positiveNumber(cfg.max_pixels, DEFAULT_CONFIG.max_pixels),
       default_conf: clamp01(cfg.default_conf, DEFAULT_CONFIG.default_conf),
       request_timeout_seconds: positiveNumber(cfg.request_timeout_seconds, DEFAULT_CONFIG.request_timeout_seconds),
       max_images_per_request: positiveNumber(cfg.max_images_per_request, DEFAULT_CONFIG.max_images_per_request),
@@ -94,13 +96,13 @@ export async function checkStatus(timeoutMs = 1500) {
 }
 
 /**
- * POST the JPEG to /api/v1/detect and return the parsed JSON.
- * @param {Blob} jpeg
- * @param {{conf?:number, iou?:number, max_det?:number, annotate?:boolean, tile?:string, model?:string, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
+ * POST the photo (the original file, or the page's upright JPEG of it) to /api/v1/detect and return the parsed JSON.
+ * @param {Blob} image
+ * @param {{fileName?:string, conf?:number, iou?:number, max_det?:number, annotate?:boolean, tile?:string, model?:string, signal?:AbortSignal, timeoutMs?:number, maxUploadBytes?:number}} opts
  */
-export async function detect(jpeg, opts = {}) {
+export async function detect(image, opts = {}) {
   const form = new FormData();
-  form.append('image', jpeg, 'image.jpg');
+  form.append('image', image, opts.fileName || 'image.jpg');
   const json = await postDetect(form, opts);
   if (!json || !Array.isArray(json.detections)) {
     throw new DetectError('server', 'The server sent an answer this page does not understand.');
@@ -109,7 +111,7 @@ export async function detect(jpeg, opts = {}) {
 }
 
 /**
- * POST several JPEGs in one request (the 'images' part); the answer keeps their order.
+ * POST several photos in one request (the 'images' part); the answer keeps their order.
  * A failure of the whole request throws a DetectError; a failure of one photo comes back as its item.
  * @param {Array<{blob: Blob, name: string}>} photos
  * @param {object} opts  as for detect()

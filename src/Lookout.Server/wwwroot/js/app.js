@@ -1,7 +1,7 @@
 // Lookout web page: upload / drop / paste a photo, see the objects, filter them, download results.
 import { fetchConfig, fetchModels, detect, checkStatus, DEFAULT_CONFIG } from './api.js';
 import { drawDetections, colorFor, hitTest, tagText, objectListItem } from './draw.js';
-import { toUprightJpeg, canvasToBlob, saveBlob } from './image.js';
+import { preparePhoto, canvasToBlob, saveBlob } from './image.js';
 import { createLive } from './live.js';
 import { createGallery } from './gallery.js';
 
@@ -51,7 +51,8 @@ const state = {
   model: '',            // the model picked; '' = the server's default
   lastUpload: null,     // { file, name } of the photo on screen, to run again when the model changes
   lastResult: null,     // the server's JSON for the photo on screen
-  photo: null,          // { canvas, url, name } the upright image that was uploaded
+  photo: null,          // { canvas, url, name, file } the upright image shown (≤ max_side) and the file it came from
+  sent: null,           // what the last upload carried: { kind: 'original'|'upright-jpeg', reason, bytes }
   lastInput: null,      // { file, name } of that photo, to run it again when the tile switch changes
   conf: 0.25,
   excluded: new Set(),  // class labels the user switched off
@@ -288,7 +289,7 @@ async function runDetection(file, name) {
 
   let prepared;
   try {
-    prepared = await toUprightJpeg(file, state.config.max_side, 0.9);
+    prepared = await preparePhoto(file, uploadLimits(), name);
   } catch (err) {
     if (id !== state.requestId) return;
     setBusy(false);
@@ -299,8 +300,9 @@ async function runDetection(file, name) {
 
   // Show the (upright, shrunk) photo at once, with "Processing…" over it.
   releasePhoto();
-  const url = URL.createObjectURL(prepared.blob);
-  state.photo = { canvas: prepared.canvas, url, name: baseName(name) };
+  const url = URL.createObjectURL(prepared.displayBlob);
+  state.photo = { canvas: prepared.canvas, url, name: baseName(name), file: prepared.sent === 'original' ? file : null };
+  state.sent = { kind: prepared.sent, reason: prepared.reason, bytes: prepared.upload.size };
   state.lastResult = null;
   state.highlight = null;
   state.excluded.clear();
@@ -314,7 +316,9 @@ async function runDetection(file, name) {
 
   const t0 = performance.now();
   try {
-    const res = await detect(prepared.blob, {
+    // The original bytes when the server takes them: the same answer as /api/v1/detect with this file.
+    const res = await detect(prepared.upload, {
+      fileName: prepared.uploadName,
       conf: REQUEST_CONF,
       tile: el.tileToggle?.checked ? 'auto' : undefined,
       model: state.model,
@@ -350,6 +354,11 @@ async function runDetection(file, name) {
   }
 }
 
+/** The server's limits, as /api/v1/config gives them: beyond them the page uploads its own upright JPEG. */
+function uploadLimits() {
+  return { maxSide: state.config.max_side, maxUploadBytes: state.config.max_upload_bytes, maxPixels: state.config.max_pixels };
+}
+
 function baseName(name) {
   const n = String(name || 'photo').split(/[\\/]/).pop().replace(/\.[^.]+$/, '');
   return n.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'photo';
@@ -365,7 +374,13 @@ async function downloadAnnotatedJpeg() {
   canvas.width = res.image.width;
   canvas.height = res.image.height;
   const ctx = canvas.getContext('2d');
-  ctx.drawImage(photo.canvas, 0, 0, canvas.width, canvas.height);
+  // The boxes are in the uploaded photo's pixels: when that was the original, draw on its full-size pixels,
+  // not on the shrunk canvas shown in the page.
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const full = photo.file ? await createImageBitmap(photo.file, { imageOrientation: 'from-image' }).catch(() => null) : null;
+  ctx.drawImage(full ?? photo.canvas, 0, 0, canvas.width, canvas.height);
+  full?.close();
   const longest = Math.max(canvas.width, canvas.height);
   drawDetections(ctx, visibleDetections(), {
     scale: 1,
@@ -441,7 +456,7 @@ function startGallery(files) {
 function openGalleryPhoto(item) {
   clearError('photo');
   releasePhoto();
-  state.photo = { canvas: item.canvas, url: item.url, name: baseName(item.name), fromGallery: true };
+  state.photo = { canvas: item.canvas, url: item.url, name: baseName(item.name), file: item.sent === 'original' ? item.file : null, fromGallery: true };
   state.lastResult = item.result;
   state.highlight = null;
   renderTimings(item.result, null);
@@ -684,6 +699,8 @@ window.lookout = {
   /** The detections currently drawn on #overlay after the slider and class filter. */
   visibleDetections: () => visibleDetections().map((d) => ({ ...d, box: { ...d.box } })),
   get config() { return state.config; },
+  /** What the last single-photo upload carried: { kind: 'original'|'upright-jpeg', reason, bytes }. */
+  get sent() { return state.sent; },
   get model() { return state.model; },
   live: live_.hook,
   gallery: gallery.hook,

@@ -1,8 +1,9 @@
-// Several photos at once. Each is prepared in the browser exactly like a single photo (upright, shrunk to
-// max_side), then uploaded a few per request to POST /api/v1/detect (the 'images' part), and shown as a tile
-// with its object count. Clicking a tile opens it in the page's usual view; the filters act on every tile.
+// Several photos at once. Each is prepared in the browser exactly like a single photo (an upright canvas shrunk
+// to max_side to show; the original file uploaded whenever the server takes it, so each photo gets the answer
+// /api/v1/detect gives for that file), then uploaded a few per request to POST /api/v1/detect (the 'images'
+// part, within the server's byte limit for the whole request), and shown as a tile with its object count. Clicking a tile opens it in the page's usual view; the filters act on every tile.
 import { detectMany } from './api.js';
-import { toUprightJpeg } from './image.js';
+import { preparePhoto, MULTIPART_OVERHEAD_BYTES } from './image.js';
 
 /** Photos per request: enough to keep the server's slots busy, few enough that progress moves steadily. */
 export const PHOTOS_PER_REQUEST = 3;
@@ -24,7 +25,7 @@ export function createGallery(host) {
   const progressBar = document.getElementById('gallery-bar');
 
   /** @type {Array<{index:number, name:string, file:Blob, url:string|null, canvas:HTMLCanvasElement|null,
-   *   result:object|null, error:string|null, tile:HTMLLIElement}>} */
+   *   result:object|null, error:string|null, tile:HTMLLIElement, blob?:Blob|null, sent?:string}>} */
   let items = [];
   let controller = null;
   let openIndex = -1;
@@ -65,7 +66,10 @@ export function createGallery(host) {
       const prepared = await Promise.all(chunk.map((item) => prepare(item)));
       if (thisRun !== run) return;
       const ready = chunk.filter((item, k) => prepared[k]);
-      if (ready.length) await upload(ready, config, signal);
+      for (const request of byUploadLimit(ready, config.max_upload_bytes)) {
+        await upload(request, config, signal);
+        if (thisRun !== run) return;
+      }
       if (thisRun !== run) return;
       done += chunk.length;
       renderProgress();
@@ -77,10 +81,13 @@ export function createGallery(host) {
   /** Decode and shrink in the browser; a file that is no image fails in its tile without being sent. */
   async function prepare(item) {
     try {
-      const p = await toUprightJpeg(item.file, host.getConfig().max_side, 0.9);
+      const config = host.getConfig();
+      const p = await preparePhoto(item.file,
+        { maxSide: config.max_side, maxUploadBytes: config.max_upload_bytes, maxPixels: config.max_pixels }, item.name);
       item.canvas = p.canvas;
-      item.blob = p.blob;
-      item.url = URL.createObjectURL(p.blob);
+      item.blob = p.upload;
+      item.sent = p.sent;
+      item.url = URL.createObjectURL(p.displayBlob);
       const img = item.tile.querySelector('img');
       img.src = item.url;
       img.hidden = false;
@@ -89,6 +96,28 @@ export function createGallery(host) {
       fail(item, err.message || 'This file could not be opened as an image.');
       return false;
     }
+  }
+
+  /**
+   * Splits photos into requests whose bodies stay within the server's limit for a whole request (originals can be
+   * megabytes each); every photo alone fits, since preparePhoto sends its own JPEG for one that does not.
+   */
+  function byUploadLimit(ready, maxBytes) {
+    const requests = [];
+    let current = [];
+    let bytes = MULTIPART_OVERHEAD_BYTES;
+    for (const item of ready) {
+      const size = item.blob.size + MULTIPART_OVERHEAD_BYTES;
+      if (current.length && maxBytes && bytes + size > maxBytes) {
+        requests.push(current);
+        current = [];
+        bytes = MULTIPART_OVERHEAD_BYTES;
+      }
+      current.push(item);
+      bytes += size;
+    }
+    if (current.length) requests.push(current);
+    return requests;
   }
 
   async function upload(ready, config, signal) {
@@ -110,7 +139,7 @@ export function createGallery(host) {
     }
     answers.forEach((answer, k) => {
       const item = ready[k];
-      item.blob = null;   // the canvas keeps the pixels for the annotated download
+      item.blob = null;   // the canvas (and item.file) keep the pixels for the annotated download
       if (answer.error) { fail(item, answer.error.message); return; }
       answer.result.detections.sort((a, b) => b.score - a.score);
       item.result = answer.result;
@@ -236,6 +265,7 @@ export function createGallery(host) {
           state: item.tile.dataset.state,
           count: item.result ? item.result.detections.filter(host.passesFilter).length : null,
           error: item.error,
+          sent: item.sent ?? null,
           detections: item.result?.detections.map((d) => ({ ...d, box: { ...d.box } })) ?? null,
         }));
       },
