@@ -122,7 +122,14 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null,
     /// Detects objects in an already decoded image: one pass over the whole image, plus one per tile when the
     /// options ask for tiling and the image calls for it, merged class-wise.
     /// </summary>
-    public DetectionResult Detect(DecodedImage image, DetectionOptions? options = null, double decodeMs = 0, CancellationToken cancellationToken = default)
+    public DetectionResult Detect(DecodedImage image, DetectionOptions? options = null, double decodeMs = 0, CancellationToken cancellationToken = default) =>
+        Run(image, region: null, options, decodeMs, cancellationToken);
+
+    /// <summary>
+    /// The passes of one request through one set of pooled buffers: the whole image and its tiles
+    /// (<paramref name="region"/> null), or a single pass over a region in decoded pixels.
+    /// </summary>
+    private DetectionResult Run(DecodedImage image, SKRectI? region, DetectionOptions? options, double decodeMs, CancellationToken cancellationToken)
     {
         options ??= DetectionOptions.Default;
         options.Validate();
@@ -133,8 +140,8 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null,
         try
         {
             var times = new PassTimes();
-            var whole = RunPass(image.Pixels, new SKRectI(0, 0, image.Width, image.Height), options, buffers, ref times, cancellationToken);
-            var tiles = options.Tile.Mode == TileMode.Off ? [] : PlanTiles(image.Width, image.Height, options);
+            var whole = RunPass(image.Pixels, region ?? new SKRectI(0, 0, image.Width, image.Height), options, buffers, ref times, cancellationToken);
+            var tiles = region is not null || options.Tile.Mode == TileMode.Off ? [] : PlanTiles(image.Width, image.Height, options);
             List<Candidate> kept;
             if (tiles.Count == 0)
             {
@@ -163,7 +170,7 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null,
             return new DetectionResult(Model.Name, image.OriginalWidth, image.OriginalHeight, detections,
                 new StageTimings(decodeMs, times.Preprocess, times.Inference, times.Postprocess)
                 {
-                    Passes = options.Tile.Mode == TileMode.Off ? null : 1 + tiles.Count,
+                    Passes = region is not null || options.Tile.Mode == TileMode.Off ? null : 1 + tiles.Count,
                 });
         }
         finally
@@ -189,22 +196,7 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null,
         int top = Math.Clamp((int)MathF.Floor(r.Top / sy), 0, image.Height - 1);
         int right = Math.Clamp((int)MathF.Ceiling(r.Right / sx), left + 1, image.Width);
         int bottom = Math.Clamp((int)MathF.Ceiling(r.Bottom / sy), top + 1, image.Height);
-        options ??= DetectionOptions.Default;
-        options.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
-        using var busy = Model.EnterBusy();
-        var buffers = Model.RentBuffers();
-        try
-        {
-            var times = new PassTimes();
-            var kept = RunPass(image.Pixels, new SKRectI(left, top, right, bottom), options, buffers, ref times, cancellationToken);
-            return new DetectionResult(Model.Name, image.OriginalWidth, image.OriginalHeight, kept.Select(c => ToOriginal(c, image)).ToArray(),
-                new StageTimings(0, times.Preprocess, times.Inference, times.Postprocess));
-        }
-        finally
-        {
-            Model.ReturnBuffers(buffers);
-        }
+        return Run(image, new SKRectI(left, top, right, bottom), options, 0, cancellationToken);
     }
 
     private struct PassTimes

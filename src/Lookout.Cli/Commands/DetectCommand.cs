@@ -14,7 +14,7 @@ using Spectre.Console.Cli;
 
 namespace Lookout.Cli.Commands;
 
-public sealed class DetectSettings : ModelSettings
+public sealed class DetectSettings : DetectionSettings
 {
     [CommandArgument(0, "<PATHS>")]
     [Description("Image and video files, folders (searched recursively for .jpg .jpeg .png .webp .bmp .gif and .mp4 .mkv .webm .avi .mov …) or globs such as '*.jpg' or 'photos/**/*.png' (quote them to stop the shell expanding them). Videos are read through ffmpeg.")]
@@ -38,21 +38,6 @@ public sealed class DetectSettings : ModelSettings
     [Description("At most this many objects per image.")]
     [DefaultValue(DetectionOptions.DefaultMaxDetections)]
     public int MaxDetections { get; init; } = DetectionOptions.DefaultMaxDetections;
-
-    [CommandOption("--tile <TILE>")]
-    [Description(TileArguments.TileHelp)]
-    [DefaultValue("off")]
-    public string Tile { get; init; } = "off";
-
-    [CommandOption("--tile-overlap <FRACTION>")]
-    [Description(TileArguments.OverlapHelp)]
-    [DefaultValue(DetectionOptions.DefaultTileOverlap)]
-    public float TileOverlap { get; init; } = DetectionOptions.DefaultTileOverlap;
-
-    [CommandOption("--max-tiles <N>")]
-    [Description(TileArguments.MaxTilesHelp)]
-    [DefaultValue(DetectionOptions.DefaultMaxTiles)]
-    public int MaxTiles { get; init; } = DetectionOptions.DefaultMaxTiles;
 
     [CommandOption("--out <DIR>")]
     [Description("Write annotated JPEGs into this folder as <stem>.jpg (same stems get -2, -3…); for a video, <stem>.mp4 (H.264, the source's frame rate and size, no audio) and <stem>.jsonl. Created if needed.")]
@@ -88,7 +73,6 @@ public sealed class DetectSettings : ModelSettings
         if (Confidence is < 0 or > 1 || float.IsNaN(Confidence)) return ValidationResult.Error("--conf must be between 0 and 1.");
         if (Iou is <= 0 or > 1 || float.IsNaN(Iou)) return ValidationResult.Error("--iou must be greater than 0 and at most 1.");
         if (MaxDetections < 1) return ValidationResult.Error("--max-det must be at least 1.");
-        if (TileArguments.Validate(Tile, TileOverlap, MaxTiles) is { Successful: false } tileError) return tileError;
         if (VideoStride < 1) return ValidationResult.Error("--vid-stride must be at least 1.");
         if ((Json ? 1 : 0) + (JsonLines ? 1 : 0) + (Csv ? 1 : 0) > 1) return ValidationResult.Error("Choose one of --json, --jsonl and --csv.");
         if (OutputFile is not null && !HasMachineOutput) return ValidationResult.Error("--output needs --json, --jsonl or --csv.");

@@ -13,7 +13,7 @@ using Spectre.Console.Cli;
 
 namespace Lookout.Cli.Commands;
 
-public sealed class EvalSettings : ModelSettings
+public sealed class EvalSettings : DetectionSettings
 {
     /// <summary>
     /// NMS IoU for evaluation. 0.65 is what YOLOX's own COCO evaluation uses (nmsthre 0.65 in its exp defaults);
@@ -52,21 +52,6 @@ public sealed class EvalSettings : ModelSettings
     [Description("Detections kept per image (COCO counts at most 100).")]
     [DefaultValue(DefaultEvalMaxDetections)]
     public int MaxDetections { get; init; } = DefaultEvalMaxDetections;
-
-    [CommandOption("--tile <TILE>")]
-    [Description(TileArguments.TileHelp)]
-    [DefaultValue("off")]
-    public string Tile { get; init; } = "off";
-
-    [CommandOption("--tile-overlap <FRACTION>")]
-    [Description(TileArguments.OverlapHelp)]
-    [DefaultValue(DetectionOptions.DefaultTileOverlap)]
-    public float TileOverlap { get; init; } = DetectionOptions.DefaultTileOverlap;
-
-    [CommandOption("--max-tiles <N>")]
-    [Description(TileArguments.MaxTilesHelp)]
-    [DefaultValue(DetectionOptions.DefaultMaxTiles)]
-    public int MaxTiles { get; init; } = DetectionOptions.DefaultMaxTiles;
 
     [CommandOption("--tile-merge <HOW>")]
     [Description("How the passes' boxes are combined when tiling: nms (class-wise IoU NMS, the default) or greedy-ios (SAHI's greedy merging by intersection over the smaller box); for comparing them.")]
@@ -138,7 +123,6 @@ public sealed class EvalSettings : ModelSettings
         if (Iou is <= 0 or > 1 || float.IsNaN(Iou)) return ValidationResult.Error("--iou must be greater than 0 and at most 1.");
         if (MaxDetections < 1) return ValidationResult.Error("--max-det must be at least 1.");
         if (OutputFile is not null && !Json) return ValidationResult.Error("--output needs --json.");
-        if (TileArguments.Validate(Tile, TileOverlap, MaxTiles) is { Successful: false } tileError) return tileError;
         if (TileMerge.Trim().ToLowerInvariant() is not ("nms" or "greedy-ios" or "greedy" or "gnmm"))
             return ValidationResult.Error($"--tile-merge must be nms or greedy-ios; got '{TileMerge}'.");
         try { if (InputRules.Count == 0) return ValidationResult.Error("--input-rule names no rule."); }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Lookout.Detection;
 using Lookout.Detection.Assets;
 using Spectre.Console.Cli;
 
@@ -61,4 +62,26 @@ public class ModelSettings : GlobalSettings
         Threads < 0 ? Spectre.Console.ValidationResult.Error("--threads must be 0 or more.")
         : Models.Length > 1 && !AcceptsSeveralModels ? Spectre.Console.ValidationResult.Error("Give one --model (only 'lookout eval' compares several).")
         : base.Validate();
+}
+
+/// <summary>Settings of commands that detect in photos (detect, eval): the sliced-inference options they share.</summary>
+public abstract class DetectionSettings : ModelSettings
+{
+    [CommandOption("--tile <TILE>")]
+    [Description(TileArguments.TileHelp)]
+    [DefaultValue("off")]
+    public string Tile { get; init; } = "off";
+
+    [CommandOption("--tile-overlap <FRACTION>")]
+    [Description(TileArguments.OverlapHelp)]
+    [DefaultValue(DetectionOptions.DefaultTileOverlap)]
+    public float TileOverlap { get; init; } = DetectionOptions.DefaultTileOverlap;
+
+    [CommandOption("--max-tiles <N>")]
+    [Description(TileArguments.MaxTilesHelp)]
+    [DefaultValue(DetectionOptions.DefaultMaxTiles)]
+    public int MaxTiles { get; init; } = DetectionOptions.DefaultMaxTiles;
+
+    public override Spectre.Console.ValidationResult Validate() =>
+        TileArguments.Validate(Tile, TileOverlap, MaxTiles) is { Successful: false } tileError ? tileError : base.Validate();
 }
