@@ -141,7 +141,8 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null,
         {
             var times = new PassTimes();
             var whole = RunPass(image.Pixels, region ?? new SKRectI(0, 0, image.Width, image.Height), options, buffers, ref times, cancellationToken);
-            var tiles = region is not null || options.Tile.Mode == TileMode.Off ? [] : PlanTiles(image.Width, image.Height, options);
+            bool tiling = region is null && options.Tile.Mode != TileMode.Off;
+            var tiles = tiling ? PlanTiles(image.Width, image.Height, options) : [];
             List<Candidate> kept;
             if (tiles.Count == 0)
             {
@@ -170,7 +171,7 @@ public sealed class Detector(DetectionModel model, ImageDecoder? decoder = null,
             return new DetectionResult(Model.Name, image.OriginalWidth, image.OriginalHeight, detections,
                 new StageTimings(decodeMs, times.Preprocess, times.Inference, times.Postprocess)
                 {
-                    Passes = region is not null || options.Tile.Mode == TileMode.Off ? null : 1 + tiles.Count,
+                    Passes = tiling ? 1 + tiles.Count : null,
                 });
         }
         finally

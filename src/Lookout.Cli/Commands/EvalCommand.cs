@@ -58,11 +58,15 @@ public sealed class EvalSettings : DetectionSettings
     [DefaultValue("nms")]
     public string TileMerge { get; init; } = "nms";
 
-    internal Lookout.Detection.Tiling.TileMerge TileMergeValue => TileMerge.Trim().ToLowerInvariant() switch
+    /// <summary>--tile-merge read: null when it names no merge (Validate refuses that).</summary>
+    internal Lookout.Detection.Tiling.TileMerge? ParsedTileMerge => TileMerge.Trim().ToLowerInvariant() switch
     {
+        "nms" => Lookout.Detection.Tiling.TileMerge.Nms,
         "greedy-ios" or "greedy" or "gnmm" => Lookout.Detection.Tiling.TileMerge.GreedyIos,
-        _ => Lookout.Detection.Tiling.TileMerge.Nms,
+        _ => null,
     };
+
+    internal Lookout.Detection.Tiling.TileMerge TileMergeValue => ParsedTileMerge ?? Lookout.Detection.Tiling.TileMerge.Nms;
 
     [CommandOption("--input-rule <RULES>")]
     [Description("How photos become the model input (JPEG decode scale + resize filter), for comparing them: one or more of " +
@@ -123,7 +127,7 @@ public sealed class EvalSettings : DetectionSettings
         if (Iou is <= 0 or > 1 || float.IsNaN(Iou)) return ValidationResult.Error("--iou must be greater than 0 and at most 1.");
         if (MaxDetections < 1) return ValidationResult.Error("--max-det must be at least 1.");
         if (OutputFile is not null && !Json) return ValidationResult.Error("--output needs --json.");
-        if (TileMerge.Trim().ToLowerInvariant() is not ("nms" or "greedy-ios" or "greedy" or "gnmm"))
+        if (ParsedTileMerge is null)
             return ValidationResult.Error($"--tile-merge must be nms or greedy-ios; got '{TileMerge}'.");
         try { if (InputRules.Count == 0) return ValidationResult.Error("--input-rule names no rule."); }
         catch (ArgumentException ex) { return ValidationResult.Error("--input-rule: " + ex.Message.Split(" (Parameter")[0]); }

@@ -63,7 +63,7 @@ public sealed class ModelsListCommand(CliEnvironment env) : Command<ModelsListSe
                         (q.FloatLayers.Count > 0 ? $", {q.FloatLayers.Count} layers float)" : ")")),
                     new Text(q.Gate), new Text(q.Path));
             env.Console.Write(int8);
-            if (Cpu.HasVnni() == false) env.WriteWarning(Cpu.NoVnniWarning);
+            Cpu.WarnWithoutVnni(env);
         }
         env.Console.MarkupLine(Markup.Escape($"Asset folders: {(report.AssetDirectories.Count == 0 ? "(none: use --asset-dir or $" + AssetStoreOptions.AssetDirsVariable + ")" : string.Join(", ", report.AssetDirectories))}"));
         env.Console.MarkupLine(Markup.Escape($"Models folders: {(report.ModelDirectories.Count == 0 ? "(none: use --model-dir or $" + ModelFolders.EnvironmentPrefix + "0)" : string.Join(", ", report.ModelDirectories))}"));
@@ -81,16 +81,12 @@ public sealed class ModelsListCommand(CliEnvironment env) : Command<ModelsListSe
                 var local = store.TryFindLocal(kv.Value);
                 return new ModelFileEntry(kv.Key, kv.Value, local is not null, local?.Path, local is null ? null : SourceName(local.Source), info.Url, info.Size, info.Sha256);
             }).ToList();
-            long missing = files.Where(f => !f.Found).DistinctBy(f => f.Asset).Sum(f => f.Size);
-            var main = files[0];
-            string location = missing > 0
-                ? (downloadsEnabled ? $"download {Math.Max(1, (long)Math.Round(missing / 1e6))} MB" : "missing (downloads are off)")
-                : main.Source == "cache" ? "cached" : main.Path!;
-            string state = missing == 0 ? "available" : downloadsEnabled ? "downloadable" : "missing";
+            var where = store.Locate(m);
+            string state = where.Complete ? "available" : downloadsEnabled ? "downloadable" : "missing";
             return new ModelEntry(m.Name, m.Family, m.Description, files)
             {
                 Origin = "catalogue", State = state, InputSize = m.InputSize, CocoAp = m.CocoAp, Licence = store.Manifest.LicenceOf(m),
-                FileSize = store.Manifest.TotalSize(m), Location = location,
+                FileSize = store.Manifest.TotalSize(m), Location = where.Describe(downloadsEnabled),
             };
         }).ToList();
         var directories = modelDirectories ?? [];
@@ -118,7 +114,7 @@ public sealed class ModelsListCommand(CliEnvironment env) : Command<ModelsListSe
             {
                 QuantizationFacts? facts;
                 try { facts = QuantizationFacts.ReadFile(file); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Google.Protobuf.InvalidProtocolBufferException) { continue; }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; } // not ONNX: ReadFile returns null
                 if (facts is not null)
                     found.Add(new Int8ModelEntry(Path.GetFileNameWithoutExtension(file), file, facts.Source, facts.SourceSha256,
                         facts.CalibrationImages, facts.Method, facts.FloatLayers, facts.Gate));

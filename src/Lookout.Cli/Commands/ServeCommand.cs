@@ -129,7 +129,7 @@ public sealed class ServeCommand(CliEnvironment env) : AsyncCommand<ServeSetting
         if (settings.ApiKey is not null) args.Add("--Lookout:Security:ApiKey=" + settings.ApiKey);
 
         // int8 files in the asset folders may be slower than float on a CPU without VNNI: say so before serving.
-        if (Cpu.HasVnni() == false && ModelsListCommand.FindInt8(store.AssetDirectories).Count > 0) env.WriteWarning(Cpu.NoVnniWarning);
+        if (ModelsListCommand.FindInt8(store.AssetDirectories).Count > 0) Cpu.WarnWithoutVnni(env);
 
         var app = LookoutServer.Build([.. args]);
         var https = settings.Certificate is not null || !string.IsNullOrWhiteSpace(config["Lookout:Https:CertificatePath"] ?? Environment.GetEnvironmentVariable("FLASK_RUN_CERT"));

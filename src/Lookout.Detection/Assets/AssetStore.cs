@@ -8,6 +8,17 @@ public enum AssetSource { ExplicitPath, AssetDirectory, UserCache, Downloaded }
 
 public sealed record ResolvedAsset(AssetInfo Info, string Path, AssetSource Source);
 
+/// <summary>Where a catalogue model is on this machine: its first file as found (null when missing) and the bytes still to download.</summary>
+public sealed record ModelLocation(ResolvedAsset? Main, long MissingBytes)
+{
+    public bool Complete => MissingBytes == 0;
+
+    /// <summary>The one line `models list` and /api/v1/models show: the path, "cached", or what getting it takes.</summary>
+    public string Describe(bool downloadsEnabled) => MissingBytes > 0
+        ? (downloadsEnabled ? $"download {Math.Max(1, (long)Math.Round(MissingBytes / 1e6))} MB" : "missing (downloads are off)")
+        : Main!.Source == AssetSource.UserCache ? "cached" : Main.Path;
+}
+
 /// <summary>Progress of a download: bytes so far and the pinned total.</summary>
 public readonly record struct DownloadProgress(string AssetName, long BytesReceived, long TotalBytes);
 
@@ -89,6 +100,13 @@ public sealed class AssetStore
     {
         var info = Manifest.FindAsset(name) ?? throw new ArgumentException($"'{name}' is not an asset the manifest knows.", nameof(name));
         return FindLocal(info, new List<string>());
+    }
+
+    /// <summary>Where a catalogue model's files are here (each file looked up as <see cref="TryFindLocal"/> does).</summary>
+    public ModelLocation Locate(ModelInfo model)
+    {
+        var files = model.Files.Values.Distinct().Select(f => (Info: Manifest.FindAsset(f)!, Local: TryFindLocal(f))).ToArray();
+        return new ModelLocation(files[0].Local, files.Where(f => f.Local is null).Sum(f => f.Info.Size));
     }
 
     /// <summary>Finds the asset, downloading it if allowed; throws <see cref="AssetNotFoundException"/> otherwise.</summary>

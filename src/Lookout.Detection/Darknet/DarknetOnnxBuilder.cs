@@ -52,8 +52,7 @@ public sealed class DarknetOnnxBuilder
         if (classNames is not null)
         {
             // The same "names" metadata Ultralytics exports carry.
-            var names = string.Join(", ", classNames.Select((n, i) => $"{i}: '{n.Replace("'", "\\'", StringComparison.Ordinal)}'"));
-            model.MetadataProps.Add(new StringStringEntryProto { Key = "names", Value = "{" + names + "}" });
+            model.MetadataProps.Add(new StringStringEntryProto { Key = "names", Value = Models.ClassNames.FormatUltralyticsNames(classNames) });
         }
 
         return model;

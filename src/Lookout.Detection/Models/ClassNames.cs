@@ -17,6 +17,10 @@ public static partial class ClassNames
         "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
     ];
 
+    /// <summary>Writes class names as Ultralytics exports carry them in the "names" metadata (<c>{0: 'person', …}</c>), the form <see cref="ParseUltralyticsNames"/> reads.</summary>
+    public static string FormatUltralyticsNames(IEnumerable<string> names) =>
+        "{" + string.Join(", ", names.Select((n, i) => $"{i}: '{n.Replace("'", "\\'", StringComparison.Ordinal)}'")) + "}";
+
     /// <summary>Parses Ultralytics' "names" metadata, a Python dict literal such as <c>{0: 'person', 1: 'bicycle'}</c>.</summary>
     public static IReadOnlyList<string>? ParseUltralyticsNames(string? value)
     {

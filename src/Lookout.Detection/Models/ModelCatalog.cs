@@ -68,10 +68,10 @@ public sealed class ModelCatalog(AssetStore assets, InferenceSettings? settings 
     /// <summary>Opens a new, uncached instance of a model file (.onnx, or a Darknet .cfg with its .weights) under the given name.</summary>
     public DetectionModel OpenFile(string name, string path, string? weightsPath = null, string? namesPath = null)
     {
-        var names = namesPath is not null ? ClassNames.ReadNamesFile(namesPath) : null;
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
-            ".onnx" => DetectionModel.Load(name, null, path, Settings, names, _logger),
+            ".onnx" => DetectionModel.Load(name, null, path, Settings, namesPath is not null ? ClassNames.ReadNamesFile(namesPath) : null, _logger),
+            // A Darknet pair: the weights sit beside the cfg with the same stem unless given.
             ".cfg" => LoadDarknet(name, path, weightsPath ?? Path.ChangeExtension(path, ".weights"), namesPath),
             _ => throw new UnsupportedModelException($"'{path}' is not a model file Lookout reads (.onnx, or a Darknet .cfg with its .weights beside it)."),
         };
@@ -98,16 +98,8 @@ public sealed class ModelCatalog(AssetStore assets, InferenceSettings? settings 
 
     private DetectionModel LoadFile(string path)
     {
-        var name = Path.GetFileNameWithoutExtension(path);
         var namesFile = Path.ChangeExtension(path, ".names");
-        var names = File.Exists(namesFile) ? ClassNames.ReadNamesFile(namesFile) : null;
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".onnx" => DetectionModel.Load(name, null, path, Settings, names, _logger),
-            // A Darknet pair: the weights sit beside the cfg with the same stem.
-            ".cfg" => LoadDarknet(name, path, Path.ChangeExtension(path, ".weights"), File.Exists(namesFile) ? namesFile : null),
-            _ => throw new UnsupportedModelException($"'{path}' is not a model file Lookout reads (.onnx, or a Darknet .cfg with its .weights beside it)."),
-        };
+        return OpenFile(Path.GetFileNameWithoutExtension(path), path, weightsPath: null, File.Exists(namesFile) ? namesFile : null);
     }
 
     private DetectionModel LoadDarknet(string name, string cfgPath, string weightsPath, string? namesPath)

@@ -41,11 +41,7 @@ public sealed class ModelDownloads(AssetStore store, ILogger? logger = null)
     }
 
     /// <summary>Whether every file of the model is on this machine, verified.</summary>
-    public bool IsPresent(ModelInfo info) => info.Files.Values.Distinct().All(f => store.TryFindLocal(f) is not null);
-
-    /// <summary>The bytes a first use would download (0 when every file is here).</summary>
-    public long MissingBytes(ModelInfo info) =>
-        info.Files.Values.Distinct().Where(f => store.TryFindLocal(f) is null).Sum(f => store.Manifest.FindAsset(f)!.Size);
+    public bool IsPresent(ModelInfo info) => store.Locate(info).Complete;
 
     /// <summary>The download's progress, or null when none was ever started for this model.</summary>
     public ModelDownloadStatus? StatusOf(ModelInfo info)

@@ -248,6 +248,20 @@ public sealed class ModelRegistry : IDisposable
         }).ToList();
     }
 
+    /// <summary>
+    /// The folder models that cannot answer, with their reasons, from what the registry already knows: unlike
+    /// <see cref="List"/> it touches no file, so a readiness probe every few seconds costs no disk work.
+    /// </summary>
+    public IReadOnlyList<(string Name, string Reason)> UnusableFolderModels()
+    {
+        lock (_lock)
+        {
+            return _folder.Values.OrderBy(e => e.Name, StringComparer.OrdinalIgnoreCase)
+                .Where(e => e.File?.Problem is not null || e.Error is not null)
+                .Select(e => (e.Name, (e.File?.Problem ?? e.Error)!)).ToList();
+        }
+    }
+
     /// <summary>Reads the folders now and applies what changed (the watcher and the timer call this; tests may too).</summary>
     public void Rescan()
     {
@@ -434,8 +448,9 @@ public sealed class ModelRegistry : IDisposable
     private string NotFoundMessage(string name) =>
         $"Unknown model '{name}'. Known models: {string.Join(", ", AllEntries().Select(e => e.Name))}.";
 
-    private static string Printable(string name) =>
-        new(name.Select(c => char.IsControl(c) ? '?' : c).Take(128).ToArray());
+    /// <summary>A client's model name as it may go into a message or log: control characters as '?', at most 128 characters.</summary>
+    public static string Printable(string? name) =>
+        new((name ?? "").Select(c => char.IsControl(c) ? '?' : c).Take(128).ToArray());
 
     private async Task ScanLoopAsync()
     {

@@ -251,7 +251,7 @@ public sealed class ModelQuantizer
         // A catalogue model may carry neither in its file; the int8 file must load alone, by path, the same way.
         Set(DetectionModel.FamilyMetadataKey, FloatModel.Family);
         if (!metadata.Any(p => p.Key == "names"))
-            Set("names", "{" + string.Join(", ", FloatModel.Names.Select((n, i) => $"{i}: '{n.Replace("'", "\\'", StringComparison.Ordinal)}'")) + "}");
+            Set("names", ClassNames.FormatUltralyticsNames(FloatModel.Names));
         if (!metadata.Any(p => p.Key == "imgsz"))
             Set("imgsz", $"[{FloatModel.InputHeight}, {FloatModel.InputWidth}]");
         foreach (var (key, value) in facts.ToMetadata()) Set(key, value);

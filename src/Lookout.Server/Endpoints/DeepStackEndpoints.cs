@@ -148,7 +148,7 @@ public static class DeepStackEndpoints
                 413 => Error(413, "invalid image file: " + error.Detail, start),
                 503 when ex is GateRefusedException => ErrorWithRetry(context, 503, $"Request queue '{QueueName}' is full", start, error.RetryAfter),
                 // A removed folder model, a name never seen and a name that is a path all read as DeepStack's "not found".
-                400 or 404 when ex is ModelNotFoundException or InvalidModelNameException => Error(404, $"Custom model '{Printable(model)}' not found", start),
+                400 or 404 when ex is ModelNotFoundException or InvalidModelNameException => Error(404, $"Custom model '{ModelRegistry.Printable(model)}' not found", start),
                 503 when ex is ModelDownloadingException => ErrorWithRetry(context, 503, error.Detail, start, error.RetryAfter),
                 504 => Error(500, "The request timed out", start),
                 _ => Error(error.Status, error.Detail, start),
@@ -176,8 +176,6 @@ public static class DeepStackEndpoints
             Environment.MachineName, DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture));
     }
 
-    private static string Printable(string? name) =>
-        new((name ?? "").Select(c => char.IsControl(c) ? '?' : c).Take(128).ToArray());
 
     private static IResult Error(int status, string message, long start) =>
         new BufferedJson(new ErrorResponse(false, message, (int)Stopwatch.GetElapsedTime(start).TotalMilliseconds), status) { Options = BufferedJson.AsDeclared };

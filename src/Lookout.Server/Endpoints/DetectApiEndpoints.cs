@@ -234,18 +234,13 @@ public static class DetectApiEndpoints
             var state = status.State.ToString().ToLowerInvariant();
             if (status.Catalogue is { } info)
             {
-                var files = info.Files.Values.Distinct().Select(f => (Asset: store.Manifest.FindAsset(f)!, Local: store.TryFindLocal(f))).ToArray();
-                var main = files[0].Local;
-                long missing = files.Where(f => f.Local is null).Sum(f => f.Asset.Size);
-                string location = missing > 0
-                    ? (store.AllowDownload ? $"download {Math.Max(1, (long)Math.Round(missing / 1e6))} MB" : "missing (downloads are off)")
-                    : main!.Source == AssetSource.UserCache ? "cached" : main.Path;
-                return new ModelEntry(info.Name, info.Family, info.Description, isDefault, model is not null, missing == 0 || model is not null,
+                var where = store.Locate(info);
+                return new ModelEntry(info.Name, info.Family, info.Description, isDefault, model is not null, where.Complete || model is not null,
                     model?.InputWidth ?? info.InputSize, model?.InputHeight ?? info.InputSize, model?.ExecutionProvider, model?.Names)
                 {
                     Origin = "catalogue", State = state, Error = status.Error, InputSize = info.InputSize, CocoAp = info.CocoAp,
-                    Licence = store.Manifest.LicenceOf(info), FileSize = store.Manifest.TotalSize(info), Location = location,
-                    Path = main?.Path, ActiveRequests = status.ActiveRequests,
+                    Licence = store.Manifest.LicenceOf(info), FileSize = store.Manifest.TotalSize(info), Location = where.Describe(store.AllowDownload),
+                    Path = where.Main?.Path, ActiveRequests = status.ActiveRequests,
                     Download = status.Download is { } d ? new DownloadEntry(d.BytesReceived, d.TotalBytes, d.Percent, d.Running, d.Error) : null,
                     Precision = model?.Quantization is null ? null : "int8", Quantization = model?.Quantization,
                 };

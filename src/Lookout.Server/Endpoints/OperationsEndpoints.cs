@@ -52,11 +52,6 @@ public static class OperationsEndpoints
     }
 
     /// <summary>The health middleware has set the status code; the body goes out with a Content-Length, as every Lookout answer does.</summary>
-    private static async Task WriteAsync(HttpContext context, object body)
-    {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), BufferedJson.SnakeCase);
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = bytes.Length;
-        await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
-    }
+    private static Task WriteAsync(HttpContext context, object body) =>
+        new BufferedJson(body, context.Response.StatusCode).ExecuteAsync(context);
 }

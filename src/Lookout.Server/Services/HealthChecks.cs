@@ -23,9 +23,8 @@ public sealed class ModelsHealthCheck(ModelRegistry models) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var list = models.List();
-        var broken = list.Where(m => m.Origin == "folder" && m.State == ModelState.Error).Select(m => $"{m.Name}: {m.Error}").ToArray();
-        var summary = $"{list.Count(m => m.State == ModelState.Loaded)} of at most {models.MaxLoadedModels} models loaded";
+        var broken = models.UnusableFolderModels().Select(m => $"{m.Name}: {m.Reason}").ToArray();
+        var summary = $"{models.LoadedCount} of at most {models.MaxLoadedModels} models loaded";
         return Task.FromResult(broken.Length == 0
             ? HealthCheckResult.Healthy(summary)
             : HealthCheckResult.Degraded(summary + "; unusable: " + string.Join("; ", broken)));
